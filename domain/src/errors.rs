@@ -1,0 +1,38 @@
+//! Why the Opportunity aggregate refuses a command: a closed set of business reasons.
+
+use thiserror::Error;
+use uuid::Uuid;
+
+#[derive(Debug, Error, PartialEq, Eq, Clone)]
+pub enum OpportunityError {
+    #[error("the opportunity already exists")]
+    AlreadyExists,
+    #[error("the opportunity does not exist")]
+    NotFound,
+    #[error("the opportunity is archived and can no longer change")]
+    Archived,
+    #[error("stage {0} is already completed")]
+    StageAlreadyCompleted(u8),
+    #[error("stage {0} has not started: complete the stage before it first")]
+    StageNotStarted(u8),
+    #[error("stage {0} needs at least one approval before it can be completed")]
+    ApprovalsMissing(u8),
+    #[error("stage {stage} has {count} approval(s) still pending")]
+    ApprovalsPending { stage: u8, count: usize },
+    #[error("stage {stage} has {count} rejected approval(s)")]
+    ApprovalsRejected { stage: u8, count: usize },
+    #[error("stage {0} takes no approvals: only stages 3 and 14 are gated")]
+    StageNotGated(u8),
+    #[error("a {role} approval for stage {stage} is already pending")]
+    ApprovalAlreadyPending { stage: u8, role: &'static str },
+    #[error("approval {0} does not belong to this opportunity")]
+    ApprovalNotFound(Uuid),
+    #[error("approval {0} has already been decided")]
+    ApprovalAlreadyDecided(Uuid),
+    #[error("only the named approver or an admin can decide this approval")]
+    NotTheApprover,
+    #[error("file {0} does not belong to this opportunity")]
+    FileNotFound(Uuid),
+    #[error("file {0} is already recorded")]
+    FileAlreadyRecorded(Uuid),
+}

@@ -1,0 +1,24 @@
+//! OSOP's domain: the `Opportunity` aggregate, its commands, events and rules.
+//!
+//! Pure by design: no database, HTTP or NATS. Everything a decision needs arrives in the command,
+//! including the time it is taken at, so replaying the log gives the same state years later.
+
+pub mod approval;
+pub mod commands;
+pub mod deal_status;
+pub mod details;
+pub mod errors;
+pub mod events;
+pub mod file;
+pub mod opportunity;
+pub mod stage_machine;
+
+pub use approval::{Approval, ApprovalDecision, ApprovalRole, ApprovalStatus};
+pub use commands::OpportunityCommand;
+pub use deal_status::DealStatus;
+pub use details::{DetailsChanges, OpportunityDetails};
+pub use errors::OpportunityError;
+pub use events::OpportunityEvent;
+pub use file::FileMeta;
+pub use opportunity::{Lifecycle, Opportunity};
+pub use stage_machine::{StageNumber, StageState, StageStatus, STAGE_COUNT, STAGE_NAMES};
