@@ -1,1 +1,12 @@
-//! placeholder
+//! OSOP's API: the REST server, its authentication, uploads, email, and the command side.
+
+pub mod auth;
+pub mod command_bus;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod http;
+pub mod mail;
+pub mod startup;
+pub mod store;
+pub mod uploads;

@@ -1,1 +1,81 @@
-fn main() {}
+//! `osop`: the OSOP binary (serve the API, migrate, rebuild read models, write the OpenAPI spec).
+
+use std::io::Write;
+
+use anyhow::Context;
+use api::config::Settings;
+use api::startup;
+use clap::{Parser, Subcommand};
+use projections::Projector;
+
+#[derive(Parser)]
+#[command(name = "osop", about = "OSOP, the Sales Operations Platform")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the REST API (applies migrations first) and keep the read models current.
+    Serve,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Empty read models and rebuild them from the event log, with progress.
+    Replay {
+        /// Projection(s) to rebuild; all when none is named.
+        #[arg(long = "projection")]
+        projections: Vec<String>,
+    },
+    /// Write the OpenAPI document (default: openapi/openapi.json).
+    Openapi {
+        #[arg(long, default_value = "openapi/openapi.json")]
+        out: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve => startup::serve(Settings::from_env()).await,
+        Command::Migrate => {
+            let settings = Settings::from_env();
+            let pool = startup::connect_database(&settings.database_url).await?;
+            startup::migrate(&pool).await?;
+            println!("migrations applied to {}", settings.database_url);
+            Ok(())
+        }
+        Command::Replay { projections } => {
+            let settings = Settings::from_env();
+            let pool = startup::connect_database(&settings.database_url).await?;
+            startup::migrate(&pool).await?;
+            let projector = Projector::new(pool);
+            let started = std::time::Instant::now();
+            projector
+                .rebuild(&projections, |p| {
+                    print!("\r{:<16} {:>10} / {:<10}", p.projection, p.position, p.head);
+                    let _ = std::io::stdout().flush();
+                    if p.position == p.head {
+                        println!();
+                    }
+                })
+                .await
+                .context("rebuild failed")?;
+            println!("rebuilt in {:.2?}", started.elapsed());
+            Ok(())
+        }
+        Command::Openapi { out } => {
+            let json = serde_json::to_string_pretty(&api::http::openapi())? + "\n";
+            std::fs::write(&out, json).with_context(|| format!("writing {out}"))?;
+            println!("wrote {out}");
+            Ok(())
+        }
+    }
+}

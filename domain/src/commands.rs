@@ -59,9 +59,10 @@ pub enum OpportunityCommand {
         actor: Actor,
         at: DateTime<Utc>,
     },
+    /// `None` keeps the current status or lessons; `Some(None)` clears the lessons.
     SetDealStatus {
-        status: DealStatus,
-        lessons_learned: Option<String>,
+        status: Option<DealStatus>,
+        lessons_learned: Option<Option<String>>,
         at: DateTime<Utc>,
     },
 }

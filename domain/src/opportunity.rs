@@ -134,6 +134,8 @@ impl Opportunity {
                 }])
             }
             Cmd::SetDealStatus { status, lessons_learned, at } => {
+                let status = status.unwrap_or(self.deal_status);
+                let lessons_learned = lessons_learned.unwrap_or_else(|| self.lessons_learned.clone());
                 if status == self.deal_status && lessons_learned == self.lessons_learned {
                     return Ok(vec![]);
                 }

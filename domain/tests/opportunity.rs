@@ -114,7 +114,31 @@ async fn deal_status_changes_carry_from_and_lessons() {
 async fn setting_the_same_deal_status_records_nothing() {
     given()
         .given(created())
-        .when_async(Cmd::SetDealStatus { status: DealStatus::Active, lessons_learned: None, at: at(9) })
+        .when_async(Cmd::SetDealStatus { status: Some(DealStatus::Active), lessons_learned: None, at: at(9) })
         .await
         .then_expect_events(vec![]);
+}
+
+#[tokio::test]
+async fn lessons_can_change_without_the_status() {
+    let lost = Ev::DealStatusChanged {
+        from: DealStatus::Active,
+        to: DealStatus::Lost,
+        lessons_learned: None,
+        at: at(8),
+    };
+    given()
+        .given([created(), vec![lost]].concat())
+        .when_async(Cmd::SetDealStatus {
+            status: None,
+            lessons_learned: Some(Some("Too slow".into())),
+            at: at(9),
+        })
+        .await
+        .then_expect_events(vec![Ev::DealStatusChanged {
+            from: DealStatus::Lost,
+            to: DealStatus::Lost,
+            lessons_learned: Some("Too slow".into()),
+            at: at(9),
+        }]);
 }

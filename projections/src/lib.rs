@@ -1,1 +1,17 @@
-//! placeholder
+//! The read side: the ordered event log and the read models fed from it.
+//!
+//! The sequencer gives every committed event a dense position in commit order; each projection
+//! reads the log from its own checkpoint, so any of them can be dropped and rebuilt from zero.
+
+pub mod approvals;
+pub mod files;
+pub mod notifications;
+pub mod opportunities;
+pub mod projection;
+pub mod projector;
+pub mod sequencer;
+pub mod stored_event;
+
+pub use projection::Projection;
+pub use projector::{GlobalSeq, Projector, ProjectorError, RebuildProgress};
+pub use stored_event::{event_id, StoredEvent};

@@ -1,0 +1,135 @@
+//! Every error the API answers with, mapped in one place to a status and an RFC 9457 body.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use domain::OpportunityError as D;
+use serde::Serialize;
+use thiserror::Error;
+use utoipa::ToSchema;
+
+use crate::command_bus::CommandError;
+
+#[derive(Debug, Error)]
+pub enum ApiError {
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    #[error("{message}")]
+    Malformed { message: String },
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{message}")]
+    UnsupportedFile { field: String, message: String },
+    #[error("{message}")]
+    TooLarge { field: String, message: String },
+    #[error(transparent)]
+    Rejected(#[from] D),
+    #[error("the opportunity was changed by someone else at the same moment; retry")]
+    Conflict,
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// The problem+json body (RFC 9457).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// Stable identifier of the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The request field at fault, when one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid { field: field.into(), message: message.into() }
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, Option<&str>) {
+        use StatusCode as S;
+        match self {
+            Self::Invalid { field, .. } => (S::UNPROCESSABLE_ENTITY, "validation-failed", Some(field)),
+            Self::Malformed { .. } => (S::BAD_REQUEST, "malformed-request", None),
+            Self::NotFound(_) => (S::NOT_FOUND, "not-found", None),
+            Self::Unauthenticated(_) => (S::UNAUTHORIZED, "unauthenticated", None),
+            Self::Forbidden(_) => (S::FORBIDDEN, "forbidden", None),
+            Self::UnsupportedFile { field, .. } => {
+                (S::UNSUPPORTED_MEDIA_TYPE, "unsupported-file", Some(field))
+            }
+            Self::TooLarge { field, .. } => (S::PAYLOAD_TOO_LARGE, "too-large", Some(field)),
+            Self::Conflict => (S::CONFLICT, "concurrent-change", None),
+            Self::Unavailable(_) => (S::SERVICE_UNAVAILABLE, "unavailable", None),
+            Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal", None),
+            Self::Rejected(d) => match d {
+                D::AlreadyExists => (S::CONFLICT, "already-exists", None),
+                D::NotFound => (S::NOT_FOUND, "not-found", None),
+                D::Archived => (S::CONFLICT, "archived", None),
+                D::StageAlreadyCompleted(_) => (S::BAD_REQUEST, "stage-already-completed", Some("stage")),
+                D::StageNotStarted(_) => (S::BAD_REQUEST, "stage-not-started", Some("stage")),
+                D::ApprovalsMissing(_) => (S::BAD_REQUEST, "approvals-missing", Some("stage")),
+                D::ApprovalsPending { .. } => (S::BAD_REQUEST, "approvals-pending", Some("stage")),
+                D::ApprovalsRejected { .. } => (S::BAD_REQUEST, "approvals-rejected", Some("stage")),
+                D::StageNotGated(_) => (S::BAD_REQUEST, "stage-not-gated", Some("stage")),
+                D::ApprovalAlreadyPending { .. } => (S::CONFLICT, "approval-already-pending", Some("role")),
+                D::ApprovalNotFound(_) => (S::NOT_FOUND, "not-found", None),
+                D::ApprovalAlreadyDecided(_) => (S::CONFLICT, "approval-already-decided", None),
+                D::NotTheApprover => (S::FORBIDDEN, "not-the-approver", None),
+                D::FileNotFound(_) => (S::NOT_FOUND, "not-found", None),
+                D::FileAlreadyRecorded(_) => (S::CONFLICT, "already-exists", None),
+            },
+        }
+    }
+}
+
+impl From<CommandError> for ApiError {
+    fn from(e: CommandError) -> Self {
+        match e {
+            CommandError::Rejected(d) => Self::Rejected(d),
+            CommandError::Conflict => Self::Conflict,
+            CommandError::Store(m) => Self::Internal(m),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Internal(format!("database: {e}"))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, slug, field) = self.parts();
+        let detail = match &self {
+            // Internals are logged, never sent.
+            Self::Internal(m) => {
+                tracing::error!(error = %m, "internal error");
+                "something went wrong on our side; it has been logged".to_string()
+            }
+            other => other.to_string(),
+        };
+        let body = Problem {
+            kind: format!("/problems/{slug}"),
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            status: status.as_u16(),
+            detail,
+            field: field.map(str::to_string),
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/problem+json"));
+        response
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,68 @@
+//! Request extractors whose rejections are problem+json bodies naming the field at fault.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+/// A JSON body; a syntax error is a 400, a wrong or missing field a 422 naming it.
+pub struct ValidJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ValidJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/json") || ct.contains("+json"));
+        if !is_json {
+            return Err(ApiError::Malformed {
+                message: "send the body as JSON (Content-Type: application/json)".into(),
+            });
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::Malformed { message: format!("the body could not be read: {e}") })?;
+        parse_json(&bytes).map(ValidJson)
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            ApiError::Malformed { message: format!("the body is not valid JSON: {inner}") }
+        } else {
+            let field = if field == "." { "body".to_string() } else { field };
+            ApiError::invalid(field, inner.to_string())
+        }
+    })
+}
+
+/// Query-string parameters, each error naming the parameter.
+pub struct ValidQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ValidQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de).map(ValidQuery).map_err(|e| {
+            let field = e.path().to_string();
+            ApiError::invalid(if field == "." { "query".into() } else { field }, e.into_inner().to_string())
+        })
+    }
+}
+
+/// Parses an id from the path, naming the parameter when it is not a UUID.
+pub fn uuid_param(name: &str, raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::invalid(name, format!("{name} must be a UUID, got {raw:?}")))
+}

@@ -1,0 +1,130 @@
+//! The opportunity as clients see it, read from the projection or folded from the log (time travel).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::{Opportunity, StageNumber};
+use serde::Serialize;
+use sqlx::types::Json;
+use sqlx::PgPool;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::error::{ApiError, ApiResult};
+
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow, PartialEq)]
+pub struct OpportunitySummary {
+    pub id: Uuid,
+    pub name: String,
+    pub client_name: Option<String>,
+    pub region: Option<String>,
+    #[schema(value_type = Vec<String>)]
+    pub brands: Json<Vec<String>>,
+    #[schema(value_type = Vec<String>)]
+    pub service_types: Json<Vec<String>>,
+    pub deadline: Option<NaiveDate>,
+    pub go_live: Option<NaiveDate>,
+    pub description: Option<String>,
+    pub model_type: String,
+    pub owner_email: String,
+    pub created_by: String,
+    /// `active` or `archived`.
+    pub status: String,
+    pub current_stage: i32,
+    /// `active`, `won`, `lost` or `deprioritized`.
+    pub deal_status: String,
+    pub lessons_learned: Option<String>,
+    /// The number of events recorded for this opportunity; `as_of_version` takes one of these.
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub archived_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow, PartialEq)]
+pub struct StageStateView {
+    pub stage_number: i32,
+    pub name: String,
+    /// `not_started`, `in_progress` or `completed`.
+    pub status: String,
+    pub started_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema, PartialEq)]
+pub struct OpportunityDetail {
+    #[serde(flatten)]
+    pub summary: OpportunitySummary,
+    pub stages: Vec<StageStateView>,
+}
+
+pub const SUMMARY_COLUMNS: &str = "id, name, client_name, region, brands, service_types, deadline, go_live, \
+    description, model_type, owner_email, created_by, status, current_stage, deal_status, lessons_learned, \
+    version, created_at, updated_at, archived_at";
+
+pub async fn load_stages(pool: &PgPool, id: Uuid) -> ApiResult<Vec<StageStateView>> {
+    Ok(sqlx::query_as(
+        "SELECT stage AS stage_number, name, status, started_at, completed_at
+           FROM stage_states WHERE opportunity_id = $1 ORDER BY stage",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?)
+}
+
+pub async fn load_detail(pool: &PgPool, id: Uuid) -> ApiResult<OpportunityDetail> {
+    let summary: OpportunitySummary =
+        sqlx::query_as(&format!("SELECT {SUMMARY_COLUMNS} FROM opportunities WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+            .ok_or(ApiError::NotFound("opportunity"))?;
+    Ok(OpportunityDetail { summary, stages: load_stages(pool, id).await? })
+}
+
+/// Fails with 404 unless the opportunity exists (archived ones included).
+pub async fn ensure_exists(pool: &PgPool, id: Uuid) -> ApiResult<()> {
+    let found: Option<i32> =
+        sqlx::query_scalar("SELECT 1 FROM opportunities WHERE id = $1").bind(id).fetch_optional(pool).await?;
+    found.map(|_| ()).ok_or(ApiError::NotFound("opportunity"))
+}
+
+impl OpportunityDetail {
+    /// Renders a folded aggregate exactly as the projection would have stored it.
+    pub fn from_aggregate(o: &Opportunity, version: usize) -> Option<Self> {
+        let id = o.id?;
+        let d = &o.details;
+        let summary = OpportunitySummary {
+            id,
+            name: d.name.clone(),
+            client_name: d.client_name.clone(),
+            region: d.region.clone(),
+            brands: Json(d.brands.clone()),
+            service_types: Json(d.service_types.clone()),
+            deadline: d.deadline,
+            go_live: d.go_live,
+            description: d.description.clone(),
+            model_type: d.model_type.clone(),
+            owner_email: d.owner_email.clone(),
+            created_by: o.created_by.clone(),
+            status: projections::opportunities::lifecycle_str(o.lifecycle).to_string(),
+            current_stage: i32::from(o.current_stage().get()),
+            deal_status: o.deal_status.as_str().to_string(),
+            lessons_learned: o.lessons_learned.clone(),
+            version: version as i64,
+            created_at: o.created_at?,
+            updated_at: o.updated_at?,
+            archived_at: o.archived_at,
+        };
+        let stages = o
+            .stages
+            .iter()
+            .map(|(n, s): (StageNumber, _)| StageStateView {
+                stage_number: i32::from(n.get()),
+                name: n.name().to_string(),
+                status: s.status.as_str().to_string(),
+                started_at: s.started_at,
+                completed_at: s.completed_at,
+            })
+            .collect();
+        Some(Self { summary, stages })
+    }
+}

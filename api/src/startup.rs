@@ -1,0 +1,124 @@
+//! Builds the application once, for `main` and for the tests alike.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use axum::Router;
+use projections::Projector;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Executor, PgPool};
+use tokio::sync::watch;
+
+use crate::auth::entra::EntraVerifier;
+use crate::auth::users::Users;
+use crate::auth::Authenticator;
+use crate::command_bus::CommandBus;
+use crate::config::Settings;
+use crate::mail::Mailer;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub nats: Option<async_nats::Client>,
+    pub bus: Arc<CommandBus>,
+    pub projector: Arc<Projector>,
+    pub users: Arc<Users>,
+    pub auth: Arc<Authenticator>,
+    pub mailer: Arc<Mailer>,
+    pub settings: Arc<Settings>,
+}
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+/// Connects to PostgreSQL, creating the database when the server is there but the database is not.
+pub async fn connect_database(url: &str) -> anyhow::Result<PgPool> {
+    let options = PgConnectOptions::from_str(url)?;
+    let pool = PgPoolOptions::new().max_connections(20).connect_lazy_with(options.clone());
+    if let Err(e) = pool.acquire().await {
+        let missing = matches!(&e, sqlx::Error::Database(d) if d.code().as_deref() == Some("3D000"));
+        if !missing {
+            return Err(anyhow::anyhow!("cannot reach PostgreSQL at {url}: {e}"));
+        }
+        let name = options.get_database().unwrap_or("osop").to_string();
+        let mut admin = options.clone().database("postgres").connect().await?;
+        admin.execute(format!("CREATE DATABASE \"{}\"", name.replace('"', "")).as_str()).await?;
+        tracing::info!(database = %name, "created the database");
+    }
+    Ok(pool)
+}
+
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    MIGRATOR.run(pool).await?;
+    Ok(())
+}
+
+/// Connects to NATS; the API keeps serving when it is down and reports it in the health check.
+pub async fn connect_nats(url: &str) -> Option<async_nats::Client> {
+    match async_nats::ConnectOptions::new().retry_on_initial_connect().connect(url).await {
+        Ok(c) => Some(c),
+        Err(e) => {
+            tracing::warn!(url, error = %e, "NATS unavailable");
+            None
+        }
+    }
+}
+
+impl AppState {
+    pub fn new(settings: Settings, pool: PgPool, nats: Option<async_nats::Client>) -> Self {
+        let projector = Arc::new(Projector::new(pool.clone()));
+        let auth = match &settings.dev_identity {
+            Some(dev) => Authenticator::Bypass(dev.clone()),
+            None => Authenticator::Entra(EntraVerifier::new(settings.azure.clone())),
+        };
+        Self {
+            bus: Arc::new(CommandBus::new(pool.clone(), projector.clone(), settings.snapshot_every)),
+            users: Arc::new(Users::new(pool.clone())),
+            mailer: Arc::new(Mailer::new(settings.mailgun.clone(), pool.clone())),
+            auth: Arc::new(auth),
+            settings: Arc::new(settings),
+            projector,
+            pool,
+            nats,
+        }
+    }
+
+    pub fn router(&self) -> Router {
+        crate::http::router(self.clone())
+    }
+
+    /// Keeps the read models current in the background until `shutdown` fires.
+    pub fn spawn_projector(&self, shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+        let projector = self.projector.clone();
+        let every = self.settings.projector_interval;
+        tokio::spawn(async move { projector.run(shutdown, every).await })
+    }
+}
+
+/// Serves until Ctrl-C or SIGTERM.
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let pool = connect_database(&settings.database_url).await?;
+    migrate(&pool).await?;
+    let nats = connect_nats(&settings.nats_url).await;
+    let bind = settings.bind.clone();
+    let state = AppState::new(settings, pool, nats);
+    let (stop, stopped) = watch::channel(false);
+    let projector = state.spawn_projector(stopped);
+    let listener = tokio::net::TcpListener::bind(&bind).await?;
+    tracing::info!(address = %listener.local_addr()?, "OSOP API listening");
+    axum::serve(listener, state.router())
+        .with_graceful_shutdown(async {
+            let ctrl_c = tokio::signal::ctrl_c();
+            #[cfg(unix)]
+            {
+                let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("signal handler");
+                tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+            }
+            #[cfg(not(unix))]
+            let _ = ctrl_c.await;
+        })
+        .await?;
+    let _ = stop.send(true);
+    let _ = projector.await;
+    Ok(())
+}
