@@ -33,17 +33,27 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ValidJson<T> {
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let field = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            ApiError::Malformed { message: format!("the body is not valid JSON: {inner}") }
-        } else {
-            let field = if field == "." { "body".to_string() } else { field };
-            ApiError::invalid(field, inner.to_string())
-        }
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::Malformed { message: format!("the body is not valid JSON: {e}") })?;
+    if !value.is_object() {
+        return Err(ApiError::invalid("body", "the body must be a JSON object"));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.into_inner().to_string();
+        ApiError::invalid(field_at(&path, &message), message)
     })
+}
+
+/// The field an error is about: serde reports a missing field at its parent's path.
+fn field_at(path: &str, message: &str) -> String {
+    let missing = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
+    match (path, missing) {
+        (".", Some(name)) => name.to_string(),
+        (parent, Some(name)) => format!("{parent}.{name}"),
+        (".", None) => "body".to_string(),
+        (path, None) => path.to_string(),
+    }
 }
 
 /// Query-string parameters, each error naming the parameter.
@@ -56,8 +66,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ValidQuery<T> 
         let query = parts.uri.query().unwrap_or("");
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(de).map(ValidQuery).map_err(|e| {
-            let field = e.path().to_string();
-            ApiError::invalid(if field == "." { "query".into() } else { field }, e.into_inner().to_string())
+            let (path, message) = (e.path().to_string(), e.into_inner().to_string());
+            ApiError::invalid(field_at(&path, &message).replace("body", "query"), message)
         })
     }
 }

@@ -1,6 +1,7 @@
 //! OSOP's API: the REST server, its authentication, uploads, email, and the command side.
 
 pub mod auth;
+pub mod clock;
 pub mod command_bus;
 pub mod config;
 pub mod error;

@@ -1,7 +1,7 @@
 //! The descriptive fields of an opportunity and the partial changes that can be made to them.
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// Model type used when none is given: selects which catalog hours apply.
 pub const DEFAULT_MODEL_TYPE: &str = "standard";
@@ -42,24 +42,29 @@ impl Default for OpportunityDetails {
 pub struct DetailsChanges {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
     pub client_name: Option<Option<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
     pub region: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brands: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_types: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
     pub deadline: Option<Option<NaiveDate>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
     pub go_live: Option<Option<NaiveDate>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
     pub description: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner_email: Option<String>,
+}
+
+/// Reads a present `null` as `Some(None)` ("cleared"), which plain serde would read as "absent".
+pub fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 impl DetailsChanges {

@@ -142,3 +142,18 @@ async fn lessons_can_change_without_the_status() {
             at: at(9),
         }]);
 }
+
+#[test]
+fn a_cleared_field_survives_the_trip_through_the_store() {
+    let event = Ev::OpportunityDetailsUpdated {
+        changes: DetailsChanges {
+            client_name: Some(None),
+            region: Some(Some("EMEA".into())),
+            ..Default::default()
+        },
+        at: at(9),
+    };
+    let stored = serde_json::to_value(&event).unwrap();
+    let read: Ev = serde_json::from_value(stored).unwrap();
+    assert_eq!(read, event);
+}

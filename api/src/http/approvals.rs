@@ -16,6 +16,7 @@ use super::opportunity_input::email;
 use super::opportunity_view::ensure_exists;
 use super::stages::stage_param;
 use crate::auth::{Role, User};
+use crate::clock;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{uuid_param, ValidJson};
 use crate::mail::Email;
@@ -111,7 +112,7 @@ async fn request(
         approver_email: approver_email.clone(),
         token_digest: token_digest(&token),
         actor: user.actor(),
-        at: Utc::now(),
+        at: clock::now(),
     };
     state.bus.execute(id, command, &user).await?;
     let view = find(&state, approval_id).await?;
@@ -254,7 +255,7 @@ async fn decide(
         return Err(ApiError::invalid("notes", "notes must be at most 5000 characters"));
     }
     let approval = find(&state, approval_id).await?;
-    let command = Cmd::DecideApproval { approval_id, decision, notes, actor: user.actor(), at: Utc::now() };
+    let command = Cmd::DecideApproval { approval_id, decision, notes, actor: user.actor(), at: clock::now() };
     state.bus.execute(approval.opportunity_id, command, &user).await?;
     Ok(Json(find(&state, approval_id).await?))
 }

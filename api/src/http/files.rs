@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::opportunity_view::ensure_exists;
 use crate::auth::{Role, User};
+use crate::clock;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::uuid_param;
 use crate::startup::AppState;
@@ -137,7 +138,7 @@ async fn upload(
         sha256,
         text_chars: text.chars().count() as u64,
         uploaded_by: user.email.clone(),
-        uploaded_at: Utc::now(),
+        uploaded_at: clock::now(),
     };
     let file_id = file.file_id;
     state.bus.execute(id, Cmd::RecordFileUpload { file }, &user).await?;
@@ -209,6 +210,6 @@ async fn remove(
     user.require(Role::Editor)?;
     let id = uuid_param("id", &id)?;
     let file = find(&state, id, uuid_param("file_id", &file_id)?).await?;
-    state.bus.execute(id, Cmd::RemoveFile { file_id: file.id, at: Utc::now() }, &user).await?;
+    state.bus.execute(id, Cmd::RemoveFile { file_id: file.id, at: clock::now() }, &user).await?;
     Ok(StatusCode::NO_CONTENT)
 }

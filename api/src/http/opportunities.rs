@@ -3,7 +3,6 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::Json;
-use chrono::Utc;
 use domain::OpportunityCommand as Cmd;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -13,6 +12,7 @@ use uuid::Uuid;
 use super::opportunity_input::{deal_status, NewOpportunity, OpportunityChanges};
 use super::opportunity_view::{load_detail, OpportunityDetail, OpportunitySummary, SUMMARY_COLUMNS};
 use crate::auth::{Role, User};
+use crate::clock;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{uuid_param, ValidJson, ValidQuery};
 use crate::startup::AppState;
@@ -36,7 +36,8 @@ async fn create(
     user.require(Role::Editor)?;
     let details = body.validate(&user.email)?;
     let id = Uuid::new_v4();
-    let command = Cmd::CreateOpportunity { opportunity_id: id, details, actor: user.actor(), at: Utc::now() };
+    let command =
+        Cmd::CreateOpportunity { opportunity_id: id, details, actor: user.actor(), at: clock::now() };
     state.bus.execute(id, command, &user).await?;
     Ok((StatusCode::CREATED, Json(load_detail(&state.pool, id).await?)))
 }
@@ -163,7 +164,7 @@ async fn apply_changes(
     user.require(Role::Editor)?;
     let changes = body.validate()?;
     super::opportunity_view::ensure_exists(&state.pool, id).await?;
-    let at = Utc::now();
+    let at = clock::now();
     state.bus.execute(id, Cmd::UpdateDetails { changes: changes.details, at }, user).await?;
     if changes.deal_status.is_some() || changes.lessons_learned.is_some() {
         let command =
@@ -205,7 +206,7 @@ async fn replace(
 async fn archive_opportunity(state: &AppState, user: &User, id: Uuid) -> ApiResult<OpportunityDetail> {
     user.require(Role::Editor)?;
     super::opportunity_view::ensure_exists(&state.pool, id).await?;
-    state.bus.execute(id, Cmd::ArchiveOpportunity { at: Utc::now() }, user).await?;
+    state.bus.execute(id, Cmd::ArchiveOpportunity { at: clock::now() }, user).await?;
     load_detail(&state.pool, id).await
 }
 

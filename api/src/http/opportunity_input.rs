@@ -1,9 +1,10 @@
 //! The bodies that create and change an opportunity, and their validation into domain values.
 
 use chrono::NaiveDate;
+use domain::details::nullable;
 use domain::details::DEFAULT_MODEL_TYPE;
 use domain::{DealStatus, DetailsChanges, OpportunityDetails};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, ApiResult};
@@ -55,11 +56,6 @@ pub struct OpportunityChanges {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub lessons_learned: Option<Option<String>>,
-}
-
-/// Tells a field given as `null` (Some(None)) from a field left out (None).
-fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 fn required_text(field: &str, value: &str, max: usize) -> ApiResult<String> {

@@ -2,13 +2,13 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
-use chrono::Utc;
 use domain::{OpportunityCommand as Cmd, StageNumber};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::opportunity_view::{ensure_exists, load_detail, load_stages, OpportunityDetail, StageStateView};
 use crate::auth::{Role, User};
+use crate::clock;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::uuid_param;
 use crate::startup::AppState;
@@ -51,6 +51,6 @@ async fn complete(
     let stage = stage_param(&n)?;
     user.require(Role::Editor)?;
     ensure_exists(&state.pool, id).await?;
-    state.bus.execute(id, Cmd::CompleteStage { stage, actor: user.actor(), at: Utc::now() }, &user).await?;
+    state.bus.execute(id, Cmd::CompleteStage { stage, actor: user.actor(), at: clock::now() }, &user).await?;
     Ok(Json(load_detail(&state.pool, id).await?))
 }
