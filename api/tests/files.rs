@@ -21,7 +21,7 @@ async fn extracted(app: &TestApp, sha256: &str) -> String {
         .unwrap()
 }
 
-/// Uploads, expects a 201 of this media type, and returns the body and the extracted text.
+/// Uploads, expects a 201 of this media type with matching metadata, and returns the extracted text.
 async fn accepted(app: &TestApp, token: &str, id: &str, name: &str, bytes: &[u8], media: &str) -> String {
     let r = app.upload(token, id, name, bytes).await;
     assert_eq!(r.status, StatusCode::CREATED, "{name}: {}", r.body);
@@ -191,7 +191,9 @@ async fn an_executable_is_refused_by_its_extension(pool: sqlx::PgPool) {
     let app = TestApp::new(pool).await;
     let token = app.editor().await;
     let id = app.create_opportunity(&token, "Exe").await;
-    rejected(&app, &token, &id, "brief.exe", &windows_exe(), StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+    let r =
+        rejected(&app, &token, &id, "brief.exe", &windows_exe(), StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+    assert!(r.body["detail"].as_str().unwrap().contains(".docx"), "{}", r.body);
 }
 
 #[sqlx::test(migrator = "api::startup::MIGRATOR")]
@@ -199,7 +201,9 @@ async fn an_executable_renamed_docx_is_refused_by_its_content(pool: sqlx::PgPool
     let app = TestApp::new(pool).await;
     let token = app.editor().await;
     let id = app.create_opportunity(&token, "Disguised exe").await;
-    rejected(&app, &token, &id, "brief.docx", &windows_exe(), StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+    let r =
+        rejected(&app, &token, &id, "brief.docx", &windows_exe(), StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+    assert!(r.body["detail"].as_str().unwrap().contains("exe"), "{}", r.body);
 }
 
 #[sqlx::test(migrator = "api::startup::MIGRATOR")]
@@ -213,11 +217,18 @@ async fn a_text_file_named_docx_is_refused(pool: sqlx::PgPool) {
 }
 
 #[sqlx::test(migrator = "api::startup::MIGRATOR")]
-async fn empty_and_oversized_uploads_are_refused(pool: sqlx::PgPool) {
+async fn an_empty_file_is_a_422(pool: sqlx::PgPool) {
     let app = TestApp::new(pool).await;
     let token = app.editor().await;
-    let id = app.create_opportunity(&token, "Sizes").await;
+    let id = app.create_opportunity(&token, "Empty").await;
     rejected(&app, &token, &id, "empty.txt", b"", StatusCode::UNPROCESSABLE_ENTITY).await;
+}
+
+#[sqlx::test(migrator = "api::startup::MIGRATOR")]
+async fn an_upload_over_the_limit_is_a_413(pool: sqlx::PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.editor().await;
+    let id = app.create_opportunity(&token, "Too big").await;
     let big = vec![b'a'; 2 * 1024 * 1024 + 1];
     let r = rejected(&app, &token, &id, "big.txt", &big, StatusCode::PAYLOAD_TOO_LARGE).await;
     assert!(r.body["detail"].as_str().unwrap().contains("2 MiB"), "{}", r.body);
