@@ -1,5 +1,7 @@
 //! Liveness of the API and of the services it depends on.
 
+use std::time::Duration;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -30,8 +32,12 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
         Err(e) => format!("error: {e}"),
     };
     let nats = match &state.nats {
-        Some(c) if c.connection_state() == async_nats::connection::State::Connected => "ok".to_string(),
-        Some(_) => "error: disconnected".to_string(),
+        // A flush is a round trip to the server, so it proves the connection, not just the flag.
+        Some(c) => match tokio::time::timeout(Duration::from_secs(2), c.flush()).await {
+            Ok(Ok(())) => "ok".to_string(),
+            Ok(Err(e)) => format!("error: {e}"),
+            Err(_) => "error: no answer within 2 s".to_string(),
+        },
         None => "error: not configured or unreachable".to_string(),
     };
     let ok = db == "ok" && nats == "ok";
