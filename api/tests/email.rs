@@ -1,0 +1,121 @@
+//! Approval emails go through Mailgun's HTTP API (here a local fake speaking its wire format);
+//! without a key they are logged; a failing Mailgun never undoes the approval.
+
+mod common;
+
+use std::sync::Arc;
+
+use axum::extract::{Form, Path};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Router;
+use common::*;
+use serde_json::json;
+use tokio::sync::Mutex;
+
+type Received = Arc<Mutex<Vec<(String, String, Vec<(String, String)>)>>>;
+
+/// A Mailgun stand-in on loopback: records (domain, Authorization, form fields), answers `status`.
+async fn fake_mailgun(status: StatusCode) -> (String, Received) {
+    let received: Received = Arc::default();
+    let store = received.clone();
+    let app = Router::new().route(
+        "/v3/{domain}/messages",
+        axum::routing::post(
+            move |Path(domain): Path<String>, headers: HeaderMap, Form(form): Form<Vec<(String, String)>>| {
+                let store = store.clone();
+                async move {
+                    let auth =
+                        headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+                    store.lock().await.push((domain, auth, form));
+                    (status, axum::Json(json!({"id": "<fake@mailgun>", "message": "Queued. Thank you."})))
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), received)
+}
+
+async fn request_approval(app: &TestApp) -> (StatusCode, String) {
+    let admin = app.admin().await;
+    let id = app.create_opportunity(&admin, "Mailed").await;
+    let r = app
+        .post(
+            &format!("/api/opportunities/{id}/stages/3/approvals"),
+            &admin,
+            json!({"role": "regional", "approver_email": "rita@agency.test", "approver_name": "Rita"}),
+        )
+        .await;
+    (r.status, r.body["id"].as_str().unwrap_or("").to_string())
+}
+
+#[sqlx::test(migrator = "api::startup::MIGRATOR")]
+async fn with_a_key_the_email_is_posted_to_mailgun(pool: sqlx::PgPool) {
+    let (base_url, received) = fake_mailgun(StatusCode::OK).await;
+    let app = TestApp::with(pool.clone(), |s| {
+        s.mailgun.api_key = "key-123".into();
+        s.mailgun.domain = "mg.agency.test".into();
+        s.mailgun.from = "OSOP <osop@mg.agency.test>".into();
+        s.mailgun.base_url = base_url;
+    })
+    .await;
+    let (status, _) = request_approval(&app).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let received = received.lock().await;
+    assert_eq!(received.len(), 1);
+    let (domain, auth, form) = &received[0];
+    assert_eq!(domain, "mg.agency.test");
+    // HTTP basic auth, user "api", password = the key.
+    assert_eq!(auth, "Basic YXBpOmtleS0xMjM=");
+    let field = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).unwrap_or("");
+    assert_eq!(field("to"), "rita@agency.test");
+    assert_eq!(field("from"), "OSOP <osop@mg.agency.test>");
+    assert!(field("subject").contains("Mailed"));
+    assert!(field("text").starts_with("Rita,"));
+    let deeplink = field("text").lines().last().unwrap().to_string();
+    assert!(deeplink.starts_with("http://osop.test/approvals/by-token/"), "{deeplink}");
+
+    let delivery: String =
+        sqlx::query_scalar("SELECT delivery FROM email_outbox").fetch_one(&pool).await.unwrap();
+    assert_eq!(delivery, "sent");
+    // The emailed token opens the approval.
+    let token = deeplink.rsplit('/').next().unwrap();
+    let viewer = app.login("rita@agency.test", "viewer").await;
+    let by_token = app.get(&format!("/api/approvals/by-token/{token}"), &viewer).await;
+    assert_eq!(by_token.status, StatusCode::OK);
+    assert_eq!(by_token.body["approver_email"], "rita@agency.test");
+}
+
+#[sqlx::test(migrator = "api::startup::MIGRATOR")]
+async fn a_failing_mailgun_is_recorded_and_the_approval_stands(pool: sqlx::PgPool) {
+    let (base_url, received) = fake_mailgun(StatusCode::UNAUTHORIZED).await;
+    let app = TestApp::with(pool.clone(), |s| {
+        s.mailgun.api_key = "wrong".into();
+        s.mailgun.domain = "mg.agency.test".into();
+        s.mailgun.base_url = base_url;
+    })
+    .await;
+    let (status, approval) = request_approval(&app).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(received.lock().await.len(), 1);
+    let delivery: String =
+        sqlx::query_scalar("SELECT delivery FROM email_outbox").fetch_one(&pool).await.unwrap();
+    assert!(delivery.starts_with("failed"), "{delivery}");
+    let admin = app.admin().await;
+    assert_eq!(app.get(&format!("/api/approvals/{approval}"), &admin).await.body["status"], "pending");
+    // The in-app notification still reaches the approver.
+    let rita = app.login("rita@agency.test", "viewer").await;
+    assert_eq!(app.get("/api/notifications/unread-count", &rita).await.body["count"], 1);
+}
+
+#[sqlx::test(migrator = "api::startup::MIGRATOR")]
+async fn without_a_key_the_email_is_logged_not_sent(pool: sqlx::PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    let (status, _) = request_approval(&app).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (to, delivery): (String, String) =
+        sqlx::query_as("SELECT to_email, delivery FROM email_outbox").fetch_one(&pool).await.unwrap();
+    assert_eq!((to.as_str(), delivery.as_str()), ("rita@agency.test", "logged"));
+}
