@@ -31,6 +31,8 @@ pub enum ApiError {
     Conflict,
     #[error("{0}")]
     Unavailable(String),
+    #[error("this method is not allowed on this route")]
+    MethodNotAllowed,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -68,6 +70,7 @@ impl ApiError {
             Self::TooLarge { field, .. } => (S::PAYLOAD_TOO_LARGE, "too-large", Some(field)),
             Self::Conflict => (S::CONFLICT, "concurrent-change", None),
             Self::Unavailable(_) => (S::SERVICE_UNAVAILABLE, "unavailable", None),
+            Self::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method-not-allowed", None),
             Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal", None),
             Self::Rejected(d) => match d {
                 D::AlreadyExists => (S::CONFLICT, "already-exists", None),

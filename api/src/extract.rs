@@ -25,9 +25,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ValidJson<T> {
                 message: "send the body as JSON (Content-Type: application/json)".into(),
             });
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::Malformed { message: format!("the body could not be read: {e}") })?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::TooLarge { field: "body".into(), message: "the body is too large".into() }
+            } else {
+                ApiError::Malformed { message: format!("the body could not be read: {e}") }
+            }
+        })?;
         parse_json(&bytes).map(ValidJson)
     }
 }

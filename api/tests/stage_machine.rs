@@ -105,3 +105,15 @@ async fn unknown_and_malformed_opportunity_ids(pool: sqlx::PgPool) {
     let r = app.get("/api/opportunities/not-a-uuid/stages", &token).await;
     assert_problem(&r, StatusCode::UNPROCESSABLE_ENTITY, "id");
 }
+
+#[sqlx::test(migrator = "api::startup::MIGRATOR")]
+async fn a_wrong_method_is_a_405_problem(pool: sqlx::PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.editor().await;
+    let id = app.create_opportunity(&token, "Methods").await;
+    let r = app
+        .call(axum::http::Method::PUT, &format!("/api/opportunities/{id}/stages/1/complete"), &token, None)
+        .await;
+    assert_problem(&r, StatusCode::METHOD_NOT_ALLOWED, "");
+    assert!(r.headers.get("allow").is_some_and(|a| a.to_str().unwrap().contains("POST")));
+}

@@ -12,7 +12,8 @@ pub mod stages;
 pub mod users;
 
 use axum::extract::DefaultBodyLimit;
-use axum::response::IntoResponse;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use tower_http::trace::TraceLayer;
@@ -57,6 +58,21 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc
 }
 
+/// The router answers a wrong method with an empty 405; clients get a problem body like any other error.
+async fn bare_method_errors_as_problems(response: Response) -> Response {
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED
+        && !response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        let allow = response.headers().get(header::ALLOW).cloned();
+        let mut problem = ApiError::MethodNotAllowed.into_response();
+        if let Some(allow) = allow {
+            problem.headers_mut().insert(header::ALLOW, allow);
+        }
+        return problem;
+    }
+    response
+}
+
 pub fn router(state: AppState) -> Router {
     let upload_limit = state.settings.max_upload_bytes + 1024 * 1024;
     let (routes, _) = api().split_for_parts();
@@ -66,6 +82,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(move || async move { Json(spec.clone()) }))
         .merge(Scalar::with_url("/api/docs", doc))
         .fallback(|| async { ApiError::NotFound("route").into_response() })
+        .layer(axum::middleware::map_response(bare_method_errors_as_problems))
         .layer(DefaultBodyLimit::max(upload_limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
