@@ -20,10 +20,11 @@ async fn dump(pool: &sqlx::PgPool) -> Vec<(String, Vec<Value>)> {
     ];
     let mut out = Vec::new();
     for (table, key) in tables {
-        let rows: Vec<Value> = sqlx::query_scalar(&format!("SELECT to_jsonb(t) FROM {table} t ORDER BY {key}"))
-            .fetch_all(pool)
-            .await
-            .unwrap();
+        let rows: Vec<Value> =
+            sqlx::query_scalar(&format!("SELECT to_jsonb(t) FROM {table} t ORDER BY {key}"))
+                .fetch_all(pool)
+                .await
+                .unwrap();
         out.push((table.to_string(), rows));
     }
     out
@@ -36,22 +37,36 @@ async fn busy_history(app: &TestApp) {
     for i in 0..3 {
         let id = app.create_opportunity(&admin, &format!("Rebuild {i}")).await;
         let uri = format!("/api/opportunities/{id}");
-        app.call(Method::PATCH, &uri, &admin, Some(json!({"region": "EMEA", "brands": ["A", "B"], "client_name": null})))
-            .await;
+        app.call(
+            Method::PATCH,
+            &uri,
+            &admin,
+            Some(json!({"region": "EMEA", "brands": ["A", "B"], "client_name": null})),
+        )
+        .await;
         app.advance_to(&admin, &id, 4).await;
         let req = app
-            .post(&format!("{uri}/stages/14/approvals"), &admin,
-                json!({"role": "deal_desk", "approver_email": "approver@agency.test"}))
+            .post(
+                &format!("{uri}/stages/14/approvals"),
+                &admin,
+                json!({"role": "deal_desk", "approver_email": "approver@agency.test"}),
+            )
             .await;
         let approval = req.body["id"].as_str().unwrap().to_string();
         let decision = app
-            .post(&format!("/api/approvals/{approval}/decision"), &approver,
-                json!({"decision": "reject", "notes": format!("not yet {i}")}))
+            .post(
+                &format!("/api/approvals/{approval}/decision"),
+                &approver,
+                json!({"decision": "reject", "notes": format!("not yet {i}")}),
+            )
             .await;
         assert_eq!(decision.status, StatusCode::OK, "{}", decision.body);
-        app.post(&format!("{uri}/stages/14/approvals"), &admin,
-            json!({"role": "deal_desk", "approver_email": "approver@agency.test"}))
-            .await;
+        app.post(
+            &format!("{uri}/stages/14/approvals"),
+            &admin,
+            json!({"role": "deal_desk", "approver_email": "approver@agency.test"}),
+        )
+        .await;
         let up = app.upload(&admin, &id, "brief.md", format!("# Brief {i}\nSocial statics").as_bytes()).await;
         assert_eq!(up.status, StatusCode::CREATED, "{}", up.body);
         if i == 1 {
@@ -59,7 +74,13 @@ async fn busy_history(app: &TestApp) {
             app.call(Method::DELETE, &format!("{uri}/files/{file}"), &admin, None).await;
         }
         if i == 2 {
-            app.call(Method::PATCH, &uri, &admin, Some(json!({"deal_status": "lost", "lessons_learned": "Price"}))).await;
+            app.call(
+                Method::PATCH,
+                &uri,
+                &admin,
+                Some(json!({"deal_status": "lost", "lessons_learned": "Price"})),
+            )
+            .await;
             app.post(&format!("{uri}/archive"), &admin, json!({})).await;
         }
     }

@@ -97,8 +97,8 @@ async fn deal_status_changes_carry_from_and_lessons() {
     given()
         .given(created())
         .when_async(Cmd::SetDealStatus {
-            status: DealStatus::Lost,
-            lessons_learned: lessons.clone(),
+            status: Some(DealStatus::Lost),
+            lessons_learned: Some(lessons.clone()),
             at: at(9),
         })
         .await

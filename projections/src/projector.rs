@@ -17,8 +17,8 @@ pub enum ProjectorError {
     Database(#[from] sqlx::Error),
     #[error("event at log position {position} cannot be read: {source}")]
     Undecodable { position: i64, source: serde_json::Error },
-    #[error("no projection is named {0:?}")]
-    UnknownProjection(String),
+    #[error("no projection is named {name:?}; there are: {known}")]
+    UnknownProjection { name: String, known: String },
 }
 
 /// Progress of a rebuild, reported per batch.
@@ -103,7 +103,10 @@ impl Projector {
     ) -> Result<(), ProjectorError> {
         for n in names {
             if !self.projections.iter().any(|p| p.name() == n) {
-                return Err(ProjectorError::UnknownProjection(n.clone()));
+                return Err(ProjectorError::UnknownProjection {
+                    name: n.clone(),
+                    known: self.names().join(", "),
+                });
             }
         }
         let _guard = self.running.lock().await;
