@@ -20,7 +20,7 @@ use crate::startup::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create, list))
-        .routes(routes!(get_one, update, replace, archive_by_delete))
+        .routes(routes!(get_one, update, archive_by_delete))
         .routes(routes!(archive))
         .routes(routes!(set_deal_status))
 }
@@ -174,26 +174,12 @@ async fn apply_changes(
     load_detail(&state.pool, id).await
 }
 
-/// Changes some details; absent fields are kept, `null` clears an optional one.
-#[utoipa::path(patch, path = "/api/opportunities/{id}", tag = "opportunities", request_body = OpportunityChanges,
-    params(("id" = Uuid, Path)),
+/// Changes some details; absent fields are kept, `null` clears an optional one. PUT behaves the same.
+#[utoipa::path(method(patch, put), path = "/api/opportunities/{id}", tag = "opportunities",
+    request_body = OpportunityChanges, params(("id" = Uuid, Path)),
     responses((status = 200, body = OpportunityDetail), (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 422, body = Problem)))]
 async fn update(
-    user: User,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    ValidJson(body): ValidJson<OpportunityChanges>,
-) -> ApiResult<Json<OpportunityDetail>> {
-    let id = uuid_param("id", &id)?;
-    Ok(Json(apply_changes(&state, &user, id, body).await?))
-}
-
-/// Same as PATCH, for clients that send PUT.
-#[utoipa::path(put, path = "/api/opportunities/{id}", tag = "opportunities", request_body = OpportunityChanges,
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = OpportunityDetail), (status = 404, body = Problem), (status = 422, body = Problem)))]
-async fn replace(
     user: User,
     State(state): State<AppState>,
     Path(id): Path<String>,
