@@ -42,11 +42,35 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if !value.is_object() {
         return Err(ApiError::invalid("body", "the body must be a JSON object"));
     }
+    if let Some(field) = nul_in(&value, String::new()) {
+        return Err(ApiError::invalid(field, NUL_MESSAGE));
+    }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let message = e.into_inner().to_string();
         ApiError::invalid(field_at(&path, &message), message)
     })
+}
+
+/// PostgreSQL stores NUL in no text or JSON value, so no field of any request may hold one.
+const NUL_MESSAGE: &str = "text must not contain NUL (\\u0000) characters";
+
+/// The path of the first string (or key) holding a NUL, if any.
+fn nul_in(value: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.contains('\0') => Some(if path.is_empty() { "body".into() } else { path }),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| nul_in(v, format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let here = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+            if k.contains('\0') {
+                Some(here)
+            } else {
+                nul_in(v, here)
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// The field an error is about: serde reports a missing field at its parent's path.
@@ -68,11 +92,47 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ValidQuery<T> 
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or("");
+        if let Some((key, _)) =
+            form_urlencoded::parse(query.as_bytes()).find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return Err(ApiError::invalid(key.replace('\0', ""), NUL_MESSAGE));
+        }
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(de).map(ValidQuery).map_err(|e| {
             let (path, message) = (e.path().to_string(), e.into_inner().to_string());
             ApiError::invalid(field_at(&path, &message).replace("body", "query"), message)
         })
+    }
+}
+
+/// Path parameters as text; a parameter that is not valid UTF-8 (or holds NUL) is a 422 naming it.
+pub struct ValidPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ValidPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        use axum::extract::path::ErrorKind;
+        use axum::extract::rejection::PathRejection;
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => {
+                let raw = parts.uri.path();
+                if raw.contains("%00") {
+                    return Err(ApiError::invalid("path", NUL_MESSAGE));
+                }
+                Ok(ValidPath(value))
+            }
+            Err(PathRejection::FailedToDeserializePathParams(e)) => {
+                let field = match e.kind() {
+                    ErrorKind::InvalidUtf8InPathParam { key } | ErrorKind::ParseErrorAtKey { key, .. } => {
+                        key.clone()
+                    }
+                    _ => "path".to_string(),
+                };
+                Err(ApiError::invalid(field.clone(), format!("{field} is not valid: {}", e.body_text())))
+            }
+            Err(e) => Err(ApiError::invalid("path", e.body_text())),
+        }
     }
 }
 

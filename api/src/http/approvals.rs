@@ -1,6 +1,6 @@
 //! Approvals on stages 3 and 14: request (with email deeplink), read, decide.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use base64::Engine;
@@ -18,7 +18,7 @@ use super::stages::stage_param;
 use crate::auth::{Role, User};
 use crate::clock;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{uuid_param, ValidJson};
+use crate::extract::{uuid_param, ValidJson, ValidPath};
 use crate::mail::Email;
 use crate::startup::AppState;
 
@@ -84,7 +84,7 @@ pub struct ApprovalRequest {
 async fn request(
     user: User,
     State(state): State<AppState>,
-    Path((id, n)): Path<(String, String)>,
+    ValidPath((id, n)): ValidPath<(String, String)>,
     ValidJson(body): ValidJson<ApprovalRequest>,
 ) -> ApiResult<(StatusCode, Json<ApprovalView>)> {
     let id = uuid_param("id", &id)?;
@@ -100,6 +100,14 @@ async fn request(
         )
     })?;
     let approver_email = email("approver_email", &body.approver_email)?;
+    let approver_name =
+        body.approver_name.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
+    if approver_name.as_ref().is_some_and(|n| n.chars().count() > 200 || n.chars().any(char::is_control)) {
+        return Err(ApiError::invalid(
+            "approver_name",
+            "approver_name must be one line of at most 200 characters",
+        ));
+    }
     ensure_exists(&state.pool, id).await?;
     let mut secret = [0u8; 32];
     rand::fill(&mut secret);
@@ -116,7 +124,7 @@ async fn request(
     };
     state.bus.execute(id, command, &user).await?;
     let view = find(&state, approval_id).await?;
-    let greeting = body.approver_name.as_deref().map(str::trim).filter(|n| !n.is_empty()).unwrap_or("Hello");
+    let greeting = approver_name.as_deref().unwrap_or("Hello");
     state
         .mailer
         .send(Email {
@@ -143,7 +151,7 @@ async fn request(
 async fn list_for_stage(
     _user: User,
     State(state): State<AppState>,
-    Path((id, n)): Path<(String, String)>,
+    ValidPath((id, n)): ValidPath<(String, String)>,
 ) -> ApiResult<Json<Vec<ApprovalView>>> {
     let id = uuid_param("id", &id)?;
     let stage = stage_param(&n)?;
@@ -165,7 +173,7 @@ async fn list_for_stage(
 async fn list_for_opportunity(
     _user: User,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ValidPath(id): ValidPath<String>,
 ) -> ApiResult<Json<Vec<ApprovalView>>> {
     let id = uuid_param("id", &id)?;
     ensure_exists(&state.pool, id).await?;
@@ -186,7 +194,7 @@ async fn list_for_opportunity(
 async fn get_for_opportunity(
     _user: User,
     State(state): State<AppState>,
-    Path((id, approval_id)): Path<(String, String)>,
+    ValidPath((id, approval_id)): ValidPath<(String, String)>,
 ) -> ApiResult<Json<ApprovalView>> {
     let id = uuid_param("id", &id)?;
     let approval = find(&state, uuid_param("approval_id", &approval_id)?).await?;
@@ -202,7 +210,7 @@ async fn get_for_opportunity(
 async fn get_one(
     _user: User,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ValidPath(id): ValidPath<String>,
 ) -> ApiResult<Json<ApprovalView>> {
     Ok(Json(find(&state, uuid_param("id", &id)?).await?))
 }
@@ -213,7 +221,7 @@ async fn get_one(
 async fn by_token(
     _user: User,
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    ValidPath(token): ValidPath<String>,
 ) -> ApiResult<Json<ApprovalView>> {
     Ok(Json(
         sqlx::query_as(&format!("{SELECT} WHERE a.token_digest = $1"))
@@ -239,7 +247,7 @@ pub struct DecisionBody {
 async fn decide(
     user: User,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ValidPath(id): ValidPath<String>,
     ValidJson(body): ValidJson<DecisionBody>,
 ) -> ApiResult<Json<ApprovalView>> {
     let approval_id = uuid_param("id", &id)?;

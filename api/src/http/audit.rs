@@ -1,6 +1,6 @@
 //! The history for auditors: one opportunity's events, and the global feed in log order.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::opportunity_view::ensure_exists;
 use crate::auth::User;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{uuid_param, ValidQuery};
+use crate::extract::{uuid_param, ValidPath, ValidQuery};
 use crate::startup::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -64,7 +64,7 @@ fn to_view(row: &sqlx::postgres::PgRow) -> Result<EventView, sqlx::Error> {
 async fn opportunity_events(
     _user: User,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ValidPath(id): ValidPath<String>,
 ) -> ApiResult<Json<Vec<EventView>>> {
     let id = uuid_param("id", &id)?;
     ensure_exists(&state.pool, id).await?;

@@ -1,7 +1,7 @@
 //! Files attached to an opportunity: upload (checked by content, text extracted), list, download, remove.
 
 use axum::body::Body;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::{header, StatusCode};
 use axum::response::Response;
 use axum::Json;
@@ -17,7 +17,7 @@ use super::opportunity_view::ensure_exists;
 use crate::auth::{Role, User};
 use crate::clock;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::uuid_param;
+use crate::extract::{uuid_param, ValidPath};
 use crate::startup::AppState;
 use crate::uploads::{extract_text, sniff};
 
@@ -80,7 +80,7 @@ fn clean_filename(raw: &str) -> ApiResult<String> {
 async fn upload(
     user: User,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ValidPath(id): ValidPath<String>,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<FileView>)> {
     let id = uuid_param("id", &id)?;
@@ -151,7 +151,7 @@ async fn upload(
 async fn list(
     _user: User,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ValidPath(id): ValidPath<String>,
 ) -> ApiResult<Json<Vec<FileView>>> {
     let id = uuid_param("id", &id)?;
     ensure_exists(&state.pool, id).await?;
@@ -170,7 +170,7 @@ async fn list(
 async fn get_one(
     _user: User,
     State(state): State<AppState>,
-    Path((id, file_id)): Path<(String, String)>,
+    ValidPath((id, file_id)): ValidPath<(String, String)>,
 ) -> ApiResult<Json<FileView>> {
     Ok(Json(find(&state, uuid_param("id", &id)?, uuid_param("file_id", &file_id)?).await?))
 }
@@ -182,7 +182,7 @@ async fn get_one(
 async fn download(
     _user: User,
     State(state): State<AppState>,
-    Path((id, file_id)): Path<(String, String)>,
+    ValidPath((id, file_id)): ValidPath<(String, String)>,
 ) -> ApiResult<Response> {
     let file = find(&state, uuid_param("id", &id)?, uuid_param("file_id", &file_id)?).await?;
     let bytes: Vec<u8> = sqlx::query_scalar("SELECT bytes FROM file_blobs WHERE sha256 = $1")
@@ -205,7 +205,7 @@ async fn download(
 async fn remove(
     user: User,
     State(state): State<AppState>,
-    Path((id, file_id)): Path<(String, String)>,
+    ValidPath((id, file_id)): ValidPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     user.require(Role::Editor)?;
     let id = uuid_param("id", &id)?;

@@ -1,6 +1,6 @@
 //! The signed-in user's notifications: list, unread count, mark read.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::auth::User;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{uuid_param, ValidQuery};
+use crate::extract::{uuid_param, ValidPath, ValidQuery};
 use crate::startup::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -98,7 +98,7 @@ async fn unread_count(user: User, State(state): State<AppState>) -> ApiResult<Js
 async fn mark_read(
     user: User,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ValidPath(id): ValidPath<String>,
 ) -> ApiResult<Json<UnreadCount>> {
     let id = uuid_param("id", &id)?;
     let mine: Option<i32> = sqlx::query_scalar(

@@ -1,6 +1,6 @@
 //! Opportunities: create, list, read (now or as of a past version), change, archive.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::Json;
 use domain::OpportunityCommand as Cmd;
@@ -14,7 +14,7 @@ use super::opportunity_view::{load_detail, OpportunityDetail, OpportunitySummary
 use crate::auth::{Role, User};
 use crate::clock;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{uuid_param, ValidJson, ValidQuery};
+use crate::extract::{uuid_param, ValidJson, ValidPath, ValidQuery};
 use crate::startup::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -128,7 +128,7 @@ pub struct AsOf {
 async fn get_one(
     _user: User,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ValidPath(id): ValidPath<String>,
     ValidQuery(q): ValidQuery<AsOf>,
 ) -> ApiResult<Json<OpportunityDetail>> {
     let id = uuid_param("id", &id)?;
@@ -182,7 +182,7 @@ async fn apply_changes(
 async fn update(
     user: User,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ValidPath(id): ValidPath<String>,
     ValidJson(body): ValidJson<OpportunityChanges>,
 ) -> ApiResult<Json<OpportunityDetail>> {
     let id = uuid_param("id", &id)?;
@@ -202,7 +202,7 @@ async fn archive_opportunity(state: &AppState, user: &User, id: Uuid) -> ApiResu
 async fn archive(
     user: User,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ValidPath(id): ValidPath<String>,
 ) -> ApiResult<Json<OpportunityDetail>> {
     let id = uuid_param("id", &id)?;
     Ok(Json(archive_opportunity(&state, &user, id).await?))
@@ -214,7 +214,7 @@ async fn archive(
 async fn archive_by_delete(
     user: User,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ValidPath(id): ValidPath<String>,
 ) -> ApiResult<Json<OpportunityDetail>> {
     let id = uuid_param("id", &id)?;
     Ok(Json(archive_opportunity(&state, &user, id).await?))
@@ -234,7 +234,7 @@ pub struct DealStatusChange {
 async fn set_deal_status(
     user: User,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ValidPath(id): ValidPath<String>,
     ValidJson(body): ValidJson<DealStatusChange>,
 ) -> ApiResult<Json<OpportunityDetail>> {
     let id = uuid_param("id", &id)?;

@@ -1,6 +1,6 @@
 //! The stage machine over HTTP: list stage states, complete a stage.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use domain::{OpportunityCommand as Cmd, StageNumber};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -10,7 +10,7 @@ use super::opportunity_view::{ensure_exists, load_detail, load_stages, Opportuni
 use crate::auth::{Role, User};
 use crate::clock;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::uuid_param;
+use crate::extract::{uuid_param, ValidPath};
 use crate::startup::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -29,7 +29,7 @@ pub fn stage_param(raw: &str) -> ApiResult<StageNumber> {
 async fn list_stages(
     _user: User,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ValidPath(id): ValidPath<String>,
 ) -> ApiResult<Json<Vec<StageStateView>>> {
     let id = uuid_param("id", &id)?;
     ensure_exists(&state.pool, id).await?;
@@ -45,7 +45,7 @@ async fn list_stages(
 async fn complete(
     user: User,
     State(state): State<AppState>,
-    Path((id, n)): Path<(String, String)>,
+    ValidPath((id, n)): ValidPath<(String, String)>,
 ) -> ApiResult<Json<OpportunityDetail>> {
     let id: Uuid = uuid_param("id", &id)?;
     let stage = stage_param(&n)?;

@@ -1,6 +1,6 @@
 //! The signed-in user, and role management for admins.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -8,7 +8,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::{Role, User};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::ValidJson;
+use crate::extract::{ValidJson, ValidPath};
 use crate::startup::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -36,7 +36,7 @@ pub struct RoleChange {
 async fn set_role(
     user: User,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ValidPath(id): ValidPath<String>,
     ValidJson(body): ValidJson<RoleChange>,
 ) -> ApiResult<Json<User>> {
     user.require(Role::Admin)?;
