@@ -4,6 +4,7 @@
 //! including the time it is taken at, so replaying the log gives the same state years later.
 
 pub mod approval;
+pub mod catalog;
 pub mod commands;
 pub mod deal_status;
 pub mod details;
@@ -11,6 +12,7 @@ pub mod errors;
 pub mod events;
 pub mod file;
 pub mod opportunity;
+pub mod roles;
 pub mod stage_machine;
 
 pub use approval::{Approval, ApprovalDecision, ApprovalRole, ApprovalStatus};
