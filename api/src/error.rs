@@ -88,6 +88,13 @@ impl ApiError {
                 D::NotTheApprover => (S::FORBIDDEN, "not-the-approver", None),
                 D::FileNotFound(_) => (S::NOT_FOUND, "not-found", None),
                 D::FileAlreadyRecorded(_) => (S::CONFLICT, "already-exists", None),
+                D::ScoreOutOfRange(field) => (S::UNPROCESSABLE_ENTITY, "validation-failed", Some(field)),
+                D::ClarificationNotFound(_) | D::AssetNotFound(_) | D::MatchNotFound(_) => {
+                    (S::NOT_FOUND, "not-found", None)
+                }
+                D::VolumeTooSmall => (S::UNPROCESSABLE_ENTITY, "validation-failed", Some("volume")),
+                D::TooManyMatches { .. } => (S::UNPROCESSABLE_ENTITY, "validation-failed", Some("matches")),
+                D::Ratecard(_) => (S::BAD_REQUEST, "ratecard-not-buildable", None),
             },
         }
     }

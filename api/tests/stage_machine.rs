@@ -90,7 +90,8 @@ async fn the_whole_machine_walks_to_the_handoff(pool: sqlx::PgPool) {
     assert!(detail.body["stages"].as_array().unwrap().iter().all(|s| s["status"] == "completed"));
     let events = app.get(&format!("/api/opportunities/{id}/events"), &admin).await;
     let last = events.body.as_array().unwrap().last().unwrap().clone();
-    assert_eq!(last["event_type"], "OpportunityReadyForHandoff");
+    assert_eq!(last["event_type"], "StageCompleted");
+    assert_eq!(last["payload"]["StageCompleted"]["stage"], 17);
 }
 
 #[sqlx::test(migrator = "api::startup::MIGRATOR")]

@@ -1,7 +1,16 @@
 //! What a user (or an agent) asks of an opportunity: imperatives, each with the time and actor.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use uuid::Uuid;
+
+use crate::asset::{Asset, AssetChanges, CatalogMatch};
+use crate::catalog::CatalogEntry;
+use crate::clarification::{ClarificationChange, NewClarification};
+use crate::efficiency::EfficiencyProfile;
+use crate::qualification::TrowlsScores;
 
 use crate::approval::{ApprovalDecision, ApprovalRole};
 use crate::deal_status::DealStatus;
@@ -63,6 +72,65 @@ pub enum OpportunityCommand {
     SetDealStatus {
         status: Option<DealStatus>,
         lessons_learned: Option<Option<String>>,
+        at: DateTime<Utc>,
+    },
+    ScoreQualification {
+        scores: TrowlsScores,
+        notes: Option<String>,
+        actor: Actor,
+        at: DateTime<Utc>,
+    },
+    AddClarification {
+        clarification: NewClarification,
+        at: DateTime<Utc>,
+    },
+    ChangeClarification {
+        clarification_id: Uuid,
+        change: ClarificationChange,
+        at: DateTime<Utc>,
+    },
+    AddAsset {
+        asset: Asset,
+        at: DateTime<Utc>,
+    },
+    UpdateAsset {
+        asset_id: Uuid,
+        changes: AssetChanges,
+        at: DateTime<Utc>,
+    },
+    RemoveAsset {
+        asset_id: Uuid,
+        at: DateTime<Utc>,
+    },
+    /// Replaces an asset's candidates (the matcher's output); rank 1 is selected at score ≥ 0.8.
+    ProposeMatches {
+        asset_id: Uuid,
+        candidates: Vec<CatalogMatch>,
+        at: DateTime<Utc>,
+    },
+    /// A person picks a catalog entry for an asset by hand; it becomes the selected match.
+    ChooseCatalogEntry {
+        candidate: CatalogMatch,
+        at: DateTime<Utc>,
+    },
+    SelectMatch {
+        match_id: Uuid,
+        at: DateTime<Utc>,
+    },
+    ClearMatchSelection {
+        asset_id: Uuid,
+        at: DateTime<Utc>,
+    },
+    /// Carries the catalog entries and rates looked up for the selected matches.
+    BuildRatecard {
+        catalog_version: i64,
+        entries: Vec<CatalogEntry>,
+        rates: BTreeMap<String, Decimal>,
+        currency: Option<String>,
+        at: DateTime<Utc>,
+    },
+    SetEfficiencyProfile {
+        profile: EfficiencyProfile,
         at: DateTime<Utc>,
     },
 }

@@ -35,4 +35,18 @@ pub enum OpportunityError {
     FileNotFound(Uuid),
     #[error("file {0} is already recorded")]
     FileAlreadyRecorded(Uuid),
+    #[error("{0} must be between 0 and 10")]
+    ScoreOutOfRange(&'static str),
+    #[error("clarification {0} does not belong to this opportunity")]
+    ClarificationNotFound(Uuid),
+    #[error("asset {0} does not belong to this opportunity")]
+    AssetNotFound(Uuid),
+    #[error("match {0} does not belong to this opportunity")]
+    MatchNotFound(Uuid),
+    #[error("volume must be at least 1")]
+    VolumeTooSmall,
+    #[error("at most {max} matches may be kept per asset, got {got}")]
+    TooManyMatches { max: usize, got: usize },
+    #[error(transparent)]
+    Ratecard(#[from] crate::ratecard::RatecardError),
 }

@@ -6,9 +6,15 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::approval::{ApprovalDecision, ApprovalRole};
+use crate::asset::{Asset, AssetChanges, CatalogMatch};
+use crate::clarification::NewClarification;
 use crate::deal_status::DealStatus;
 use crate::details::{DetailsChanges, OpportunityDetails};
+use crate::efficiency::EfficiencyProfile;
 use crate::file::FileMeta;
+use crate::handoff::HandoffSummary;
+use crate::qualification::{Recommendation, TrowlsScores};
+use crate::ratecard::Ratecard;
 use crate::stage_machine::StageNumber;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -42,8 +48,9 @@ pub enum OpportunityEvent {
         completed_by: String,
         at: DateTime<Utc>,
     },
-    /// Stage 17 closed: integrators push the opportunity to downstream systems.
-    OpportunityReadyForHandoff {
+    /// Stage 16 closed on a won deal: integrators push the proposal to downstream systems.
+    OpportunityHandedOff {
+        summary: HandoffSummary,
         at: DateTime<Utc>,
     },
     ApprovalRequested {
@@ -71,6 +78,72 @@ pub enum OpportunityEvent {
         lessons_learned: Option<String>,
         at: DateTime<Utc>,
     },
+    QualificationScored {
+        scores: TrowlsScores,
+        total: u8,
+        percentage: f64,
+        recommendation: Recommendation,
+        notes: Option<String>,
+        scored_by: String,
+        at: DateTime<Utc>,
+    },
+    ClarificationAdded {
+        clarification: NewClarification,
+        at: DateTime<Utc>,
+    },
+    ClarificationAnswered {
+        clarification_id: Uuid,
+        answer: String,
+        at: DateTime<Utc>,
+    },
+    ClarificationDismissed {
+        clarification_id: Uuid,
+        reason: Option<String>,
+        at: DateTime<Utc>,
+    },
+    ClarificationReopened {
+        clarification_id: Uuid,
+        at: DateTime<Utc>,
+    },
+    AssetAdded {
+        asset: Asset,
+        at: DateTime<Utc>,
+    },
+    AssetUpdated {
+        asset_id: Uuid,
+        changes: AssetChanges,
+        at: DateTime<Utc>,
+    },
+    /// Also removes the asset's matches and rate-card lines.
+    AssetRemoved {
+        asset_id: Uuid,
+        at: DateTime<Utc>,
+    },
+    /// Replaces every candidate of the asset.
+    MatchesProposed {
+        asset_id: Uuid,
+        matches: Vec<CatalogMatch>,
+        at: DateTime<Utc>,
+    },
+    /// Selects one match of the asset and deselects its siblings.
+    MatchSelected {
+        asset_id: Uuid,
+        match_id: Uuid,
+        at: DateTime<Utc>,
+    },
+    MatchSelectionCleared {
+        asset_id: Uuid,
+        at: DateTime<Utc>,
+    },
+    /// Replaces the rate card; the lines carry the hours they were built with.
+    RatecardBuilt {
+        ratecard: Ratecard,
+        at: DateTime<Utc>,
+    },
+    EfficiencyProfileSet {
+        profile: EfficiencyProfile,
+        at: DateTime<Utc>,
+    },
 }
 
 impl OpportunityEvent {
@@ -83,10 +156,23 @@ impl OpportunityEvent {
             Self::FileRemoved { .. } => "FileRemoved",
             Self::StageStarted { .. } => "StageStarted",
             Self::StageCompleted { .. } => "StageCompleted",
-            Self::OpportunityReadyForHandoff { .. } => "OpportunityReadyForHandoff",
+            Self::OpportunityHandedOff { .. } => "OpportunityHandedOff",
             Self::ApprovalRequested { .. } => "ApprovalRequested",
             Self::ApprovalDecided { .. } => "ApprovalDecided",
             Self::DealStatusChanged { .. } => "DealStatusChanged",
+            Self::QualificationScored { .. } => "QualificationScored",
+            Self::ClarificationAdded { .. } => "ClarificationAdded",
+            Self::ClarificationAnswered { .. } => "ClarificationAnswered",
+            Self::ClarificationDismissed { .. } => "ClarificationDismissed",
+            Self::ClarificationReopened { .. } => "ClarificationReopened",
+            Self::AssetAdded { .. } => "AssetAdded",
+            Self::AssetUpdated { .. } => "AssetUpdated",
+            Self::AssetRemoved { .. } => "AssetRemoved",
+            Self::MatchesProposed { .. } => "MatchesProposed",
+            Self::MatchSelected { .. } => "MatchSelected",
+            Self::MatchSelectionCleared { .. } => "MatchSelectionCleared",
+            Self::RatecardBuilt { .. } => "RatecardBuilt",
+            Self::EfficiencyProfileSet { .. } => "EfficiencyProfileSet",
         }
     }
 
@@ -100,10 +186,23 @@ impl OpportunityEvent {
             | Self::FileRemoved { at, .. }
             | Self::StageStarted { at, .. }
             | Self::StageCompleted { at, .. }
-            | Self::OpportunityReadyForHandoff { at }
+            | Self::OpportunityHandedOff { at, .. }
             | Self::ApprovalRequested { at, .. }
             | Self::ApprovalDecided { at, .. }
-            | Self::DealStatusChanged { at, .. } => *at,
+            | Self::DealStatusChanged { at, .. }
+            | Self::QualificationScored { at, .. }
+            | Self::ClarificationAdded { at, .. }
+            | Self::ClarificationAnswered { at, .. }
+            | Self::ClarificationDismissed { at, .. }
+            | Self::ClarificationReopened { at, .. }
+            | Self::AssetAdded { at, .. }
+            | Self::AssetUpdated { at, .. }
+            | Self::AssetRemoved { at, .. }
+            | Self::MatchesProposed { at, .. }
+            | Self::MatchSelected { at, .. }
+            | Self::MatchSelectionCleared { at, .. }
+            | Self::RatecardBuilt { at, .. }
+            | Self::EfficiencyProfileSet { at, .. } => *at,
         }
     }
 }

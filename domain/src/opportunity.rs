@@ -9,13 +9,22 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::approval::{gate, Approval, ApprovalStatus, GateVerdict};
+use crate::asset::{Asset, CatalogMatch};
+use crate::clarification::Clarification;
 use crate::commands::OpportunityCommand as Cmd;
+use crate::commercial::Qualification;
 use crate::deal_status::DealStatus;
 use crate::details::OpportunityDetails;
+use crate::efficiency::EfficiencyProfile;
 use crate::errors::OpportunityError as E;
 use crate::events::OpportunityEvent as Ev;
 use crate::file::FileMeta;
+use crate::handoff::HandoffSummary;
+use crate::ratecard::Ratecard;
 use crate::stage_machine::{StageNumber, StageStatus, Stages};
+
+/// Closing this stage on a won deal hands the opportunity off to downstream systems (stage 17).
+pub const HANDOFF_AFTER_STAGE: u8 = 16;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -41,6 +50,16 @@ pub struct Opportunity {
     pub created_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
     pub archived_at: Option<DateTime<Utc>>,
+    pub qualification: Option<Qualification>,
+    pub clarifications: Vec<Clarification>,
+    pub assets: Vec<Asset>,
+    pub matches: Vec<CatalogMatch>,
+    /// The selected match of each asset that has one.
+    pub selected: BTreeMap<Uuid, Uuid>,
+    pub ratecard: Option<Ratecard>,
+    /// Assets or selections changed since the rate card was built.
+    pub ratecard_stale: bool,
+    pub efficiency: Option<EfficiencyProfile>,
 }
 
 impl Opportunity {
@@ -141,6 +160,7 @@ impl Opportunity {
                 }
                 Ok(vec![Ev::DealStatusChanged { from: self.deal_status, to: status, lessons_learned, at }])
             }
+            commercial => self.decide_commercial(commercial),
         }
     }
 
@@ -161,9 +181,11 @@ impl Opportunity {
             }
         }
         let mut events = vec![Ev::StageCompleted { stage, completed_by: by, at }];
-        match stage.next() {
-            Some(next) => events.push(Ev::StageStarted { stage: next, at }),
-            None => events.push(Ev::OpportunityReadyForHandoff { at }),
+        if let Some(next) = stage.next() {
+            events.push(Ev::StageStarted { stage: next, at });
+        }
+        if stage.get() == HANDOFF_AFTER_STAGE && self.deal_status == DealStatus::Won {
+            events.push(Ev::OpportunityHandedOff { summary: HandoffSummary::of(self), at });
         }
         Ok(events)
     }
@@ -206,7 +228,7 @@ impl Aggregate for Opportunity {
             }
             Ev::StageStarted { stage, at } => self.stages.start(stage, at),
             Ev::StageCompleted { stage, at, .. } => self.stages.complete(stage, at),
-            Ev::OpportunityReadyForHandoff { .. } => {}
+            Ev::OpportunityHandedOff { .. } => {}
             Ev::ApprovalRequested {
                 approval_id,
                 stage,
@@ -249,6 +271,7 @@ impl Aggregate for Opportunity {
                 self.deal_status = to;
                 self.lessons_learned = lessons_learned;
             }
+            commercial => self.apply_commercial(commercial),
         }
     }
 }

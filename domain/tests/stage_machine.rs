@@ -82,11 +82,34 @@ async fn ungated_stages_close_without_approvals() {
 }
 
 #[tokio::test]
-async fn closing_the_last_stage_hands_the_opportunity_off() {
+async fn closing_the_last_stage_starts_nothing_more() {
     given().given(completed_through(16)).when_async(complete(17)).await.then_expect_events(vec![
         Ev::StageCompleted { stage: stage(17), completed_by: editor().email, at: at(5) },
-        Ev::OpportunityReadyForHandoff { at: at(5) },
     ]);
+}
+
+#[tokio::test]
+async fn closing_stage_16_on_a_won_deal_hands_the_opportunity_off() {
+    let won = Ev::DealStatusChanged {
+        from: domain::DealStatus::Active,
+        to: domain::DealStatus::Won,
+        lessons_learned: None,
+        at: at(2),
+    };
+    let history = [completed_through(15), vec![won]].concat();
+    let events = given().given(history).when_async(complete(16)).await.inspect_result().unwrap();
+    assert_eq!(events.len(), 3, "{events:?}");
+    assert!(matches!(&events[1], Ev::StageStarted { stage: s, .. } if s.get() == 17));
+    let Ev::OpportunityHandedOff { summary, .. } = &events[2] else { panic!("no hand-off: {events:?}") };
+    assert_eq!(summary.opportunity_name, details().name);
+    assert_eq!(summary.owner_email, details().owner_email);
+}
+
+#[tokio::test]
+async fn closing_stage_16_without_a_win_hands_nothing_off() {
+    let events =
+        given().given(completed_through(15)).when_async(complete(16)).await.inspect_result().unwrap();
+    assert!(events.iter().all(|e| !matches!(e, Ev::OpportunityHandedOff { .. })), "{events:?}");
 }
 
 #[tokio::test]

@@ -121,11 +121,7 @@ impl Projection for OpportunitiesProjection {
                     .execute(&mut *db)
                     .await?;
             }
-            Ev::FileUploaded { .. }
-            | Ev::FileRemoved { .. }
-            | Ev::OpportunityReadyForHandoff { .. }
-            | Ev::ApprovalRequested { .. }
-            | Ev::ApprovalDecided { .. } => {}
+            _ => {}
         }
         sqlx::query("UPDATE opportunities SET version = $2, updated_at = $3 WHERE id = $1")
             .bind(id)
