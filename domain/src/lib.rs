@@ -4,16 +4,25 @@
 //! including the time it is taken at, so replaying the log gives the same state years later.
 
 pub mod approval;
+pub mod asset;
 pub mod catalog;
+pub mod catalog_import;
+pub mod clarification;
 pub mod commands;
+pub mod commercial;
 pub mod deal_status;
 pub mod details;
+pub mod efficiency;
 pub mod errors;
 pub mod events;
 pub mod file;
+pub mod handoff;
 pub mod opportunity;
+pub mod qualification;
+pub mod ratecard;
 pub mod roles;
 pub mod stage_machine;
+pub mod team_shape;
 
 pub use approval::{Approval, ApprovalDecision, ApprovalRole, ApprovalStatus};
 pub use commands::OpportunityCommand;

@@ -4,11 +4,15 @@
 //! reads the log from its own checkpoint, so any of them can be dropped and rebuilt from zero.
 
 pub mod approvals;
+pub mod assets;
+pub mod clarifications;
+pub mod efficiency;
 pub mod files;
 pub mod notifications;
 pub mod opportunities;
 pub mod projection;
 pub mod projector;
+pub mod qualification;
 pub mod sequencer;
 pub mod stored_event;
 

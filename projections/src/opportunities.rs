@@ -121,6 +121,18 @@ impl Projection for OpportunitiesProjection {
                     .execute(&mut *db)
                     .await?;
             }
+            Ev::QualificationScored { total, percentage, recommendation, .. } => {
+                sqlx::query(
+                    "UPDATE opportunities SET qualification_total = $2, qualification_percentage = $3,
+                        qualification_recommendation = $4 WHERE id = $1",
+                )
+                .bind(id)
+                .bind(i32::from(*total))
+                .bind(percentage)
+                .bind(recommendation.as_str())
+                .execute(&mut *db)
+                .await?;
+            }
             _ => {}
         }
         sqlx::query("UPDATE opportunities SET version = $2, updated_at = $3 WHERE id = $1")

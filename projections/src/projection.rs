@@ -28,5 +28,9 @@ pub fn all() -> Vec<Box<dyn Projection>> {
         Box::new(crate::approvals::ApprovalsProjection),
         Box::new(crate::notifications::NotificationsProjection),
         Box::new(crate::files::FilesProjection),
+        Box::new(crate::qualification::QualificationProjection),
+        Box::new(crate::clarifications::ClarificationsProjection),
+        Box::new(crate::assets::AssetsProjection),
+        Box::new(crate::efficiency::EfficiencyProjection),
     ]
 }
