@@ -1,10 +1,12 @@
 //! OSOP's API: the REST server, its authentication, uploads, email, and the command side.
 
 pub mod auth;
+pub mod catalog;
 pub mod clock;
 pub mod command_bus;
 pub mod config;
 pub mod error;
+pub mod exports;
 pub mod extract;
 pub mod http;
 pub mod mail;

@@ -49,6 +49,7 @@ pub async fn connect_database(url: &str) -> anyhow::Result<PgPool> {
 
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
     MIGRATOR.run(pool).await?;
+    crate::catalog::seed_default(pool).await?;
     Ok(())
 }
 

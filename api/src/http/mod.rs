@@ -1,13 +1,19 @@
 //! The REST surface: each area's router merged in one place, with the OpenAPI document.
 
 pub mod approvals;
+pub mod assets;
 pub mod audit;
+pub mod catalog;
+pub mod clarifications;
+pub mod efficiency;
 pub mod files;
 pub mod health;
 pub mod notifications;
 pub mod opportunities;
 pub mod opportunity_input;
 pub mod opportunity_view;
+pub mod qualification;
+pub mod ratecard;
 pub mod stages;
 pub mod users;
 
@@ -34,7 +40,8 @@ pub const API_VERSION: &str = "1.0.0";
         description = "From an RFP brief to a defensible proposal, in 17 stages. Event-sourced: every change is an event; see /api/events."),
     tags(
         (name = "health"), (name = "users"), (name = "opportunities"), (name = "stages"), (name = "approvals"),
-        (name = "notifications"), (name = "files"), (name = "audit")
+        (name = "notifications"), (name = "files"), (name = "audit"), (name = "catalog"), (name = "qualification"),
+        (name = "clarifications"), (name = "assets"), (name = "ratecard"), (name = "team shape")
     )
 )]
 struct ApiDoc;
@@ -49,6 +56,12 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(notifications::router())
         .merge(files::router())
         .merge(audit::router())
+        .merge(catalog::router())
+        .merge(qualification::router())
+        .merge(clarifications::router())
+        .merge(assets::router())
+        .merge(ratecard::router())
+        .merge(efficiency::router())
 }
 
 /// The OpenAPI document the code describes.

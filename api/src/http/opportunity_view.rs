@@ -32,6 +32,10 @@ pub struct OpportunitySummary {
     /// `active`, `won`, `lost` or `deprioritized`.
     pub deal_status: String,
     pub lessons_learned: Option<String>,
+    /// The latest TROWLS scorecard: total out of 60, percentage, recommendation.
+    pub qualification_total: Option<i32>,
+    pub qualification_score: Option<f64>,
+    pub qualification_recommendation: Option<String>,
     /// The number of events recorded for this opportunity; `as_of_version` takes one of these.
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -58,6 +62,7 @@ pub struct OpportunityDetail {
 
 pub const SUMMARY_COLUMNS: &str = "id, name, client_name, region, brands, service_types, deadline, go_live, \
     description, model_type, owner_email, created_by, status, current_stage, deal_status, lessons_learned, \
+    qualification_total, qualification_percentage AS qualification_score, qualification_recommendation, \
     version, created_at, updated_at, archived_at";
 
 pub async fn load_stages(pool: &PgPool, id: Uuid) -> ApiResult<Vec<StageStateView>> {
@@ -109,6 +114,12 @@ impl OpportunityDetail {
             current_stage: i32::from(o.current_stage().get()),
             deal_status: o.deal_status.as_str().to_string(),
             lessons_learned: o.lessons_learned.clone(),
+            qualification_total: o.qualification.as_ref().map(|q| i32::from(q.total)),
+            qualification_score: o.qualification.as_ref().map(|q| q.percentage),
+            qualification_recommendation: o
+                .qualification
+                .as_ref()
+                .map(|q| q.recommendation.as_str().to_string()),
             version: version as i64,
             created_at: o.created_at?,
             updated_at: o.updated_at?,

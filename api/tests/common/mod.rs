@@ -119,6 +119,8 @@ impl TestApp {
         let jwks = Arc::new(RwLock::new(json!({ "keys": [jwk("key1")] })));
         let mut s = settings(serve_jwks(jwks.clone()).await);
         tweak(&mut s);
+        // As in production, where `migrate` seeds the default catalog after the migrations.
+        api::catalog::seed_default(&pool).await.unwrap();
         let nats = api::startup::connect_nats(&s.nats_url).await;
         let state = AppState::new(s, pool.clone(), nats);
         Self { router: state.router(), pool, state, jwks }

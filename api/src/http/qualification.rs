@@ -1,0 +1,127 @@
+//! Stage 3's TROWLS scorecard: save one, read the latest with its history.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use domain::qualification::TrowlsScores;
+use domain::OpportunityCommand as Cmd;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use super::opportunity_view::ensure_exists;
+use crate::auth::{Role, User};
+use crate::clock;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{uuid_param, ValidJson, ValidPath};
+use crate::startup::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(save, get_latest))
+}
+
+/// Six scores, each an integer from 0 to 10.
+#[derive(Deserialize, ToSchema)]
+pub struct ScorecardIn {
+    pub timing: Option<i64>,
+    pub relationship: Option<i64>,
+    pub opportunity: Option<i64>,
+    pub what_we_know: Option<i64>,
+    pub location: Option<i64>,
+    pub sector: Option<i64>,
+    pub notes: Option<String>,
+}
+
+#[derive(Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct ScorecardView {
+    pub timing: i32,
+    pub relationship: i32,
+    pub opportunity: i32,
+    pub what_we_know: i32,
+    pub location: i32,
+    pub sector: i32,
+    /// Out of 60.
+    pub total: i32,
+    /// total / 60 × 100, two decimals.
+    pub percentage: f64,
+    /// proceed (≥ 60 %), slt_review (≥ 50 %) or no_go.
+    pub recommendation: String,
+    pub notes: Option<String>,
+    pub scored_by: String,
+    pub scored_at: DateTime<Utc>,
+    /// The opportunity version this scorecard was recorded at.
+    pub version: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct QualificationView {
+    /// The scorecard in force (the latest), if any.
+    pub latest: Option<ScorecardView>,
+    /// Every scorecard, newest first.
+    pub history: Vec<ScorecardView>,
+}
+
+fn score(field: &str, value: Option<i64>) -> ApiResult<u8> {
+    match value {
+        None => Err(ApiError::invalid(field, format!("{field} is required (an integer from 0 to 10)"))),
+        Some(v @ 0..=10) => Ok(v as u8),
+        Some(v) => Err(ApiError::invalid(field, format!("{field} must be between 0 and 10, got {v}"))),
+    }
+}
+
+async fn load(state: &AppState, id: Uuid) -> ApiResult<QualificationView> {
+    let history: Vec<ScorecardView> = sqlx::query_as(
+        "SELECT timing, relationship, opportunity, what_we_know, location, sector, total, percentage, recommendation,
+                notes, scored_by, scored_at, version
+           FROM qualification_scorecards WHERE opportunity_id = $1 ORDER BY version DESC",
+    )
+    .bind(id)
+    .fetch_all(&state.pool)
+    .await?;
+    Ok(QualificationView { latest: history.first().cloned(), history })
+}
+
+/// Saves a TROWLS scorecard; the total, percentage and recommendation are stamped on the opportunity.
+#[utoipa::path(post, path = "/api/opportunities/{id}/qualification", tag = "qualification",
+    request_body = ScorecardIn, params(("id" = Uuid, Path)),
+    responses((status = 201, body = QualificationView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn save(
+    user: User,
+    State(state): State<AppState>,
+    ValidPath(id): ValidPath<String>,
+    ValidJson(body): ValidJson<ScorecardIn>,
+) -> ApiResult<(StatusCode, Json<QualificationView>)> {
+    let id = uuid_param("id", &id)?;
+    user.require(Role::Editor)?;
+    let scores = TrowlsScores {
+        timing: score("timing", body.timing)?,
+        relationship: score("relationship", body.relationship)?,
+        opportunity: score("opportunity", body.opportunity)?,
+        what_we_know: score("what_we_know", body.what_we_know)?,
+        location: score("location", body.location)?,
+        sector: score("sector", body.sector)?,
+    };
+    let notes = body.notes.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+    if notes.as_ref().is_some_and(|n| n.chars().count() > 10_000) {
+        return Err(ApiError::invalid("notes", "notes must be at most 10000 characters"));
+    }
+    ensure_exists(&state.pool, id).await?;
+    let command = Cmd::ScoreQualification { scores, notes, actor: user.actor(), at: clock::now() };
+    state.bus.execute(id, command, &user).await?;
+    Ok((StatusCode::CREATED, Json(load(&state, id).await?)))
+}
+
+/// The scorecard in force and every earlier one.
+#[utoipa::path(get, path = "/api/opportunities/{id}/qualification", tag = "qualification", params(("id" = Uuid, Path)),
+    responses((status = 200, body = QualificationView), (status = 404, body = Problem)))]
+async fn get_latest(
+    _user: User,
+    State(state): State<AppState>,
+    ValidPath(id): ValidPath<String>,
+) -> ApiResult<Json<QualificationView>> {
+    let id = uuid_param("id", &id)?;
+    ensure_exists(&state.pool, id).await?;
+    Ok(Json(load(&state, id).await?))
+}
