@@ -25,14 +25,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ValidJson<T> {
                 message: "send the body as JSON (Content-Type: application/json)".into(),
             });
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::TooLarge { field: "body".into(), message: "the body is too large".into() }
-            } else {
-                ApiError::Malformed { message: format!("the body could not be read: {e}") }
-            }
-        })?;
+        let bytes = Bytes::from_request(req, state).await.map_err(body_rejection)?;
         parse_json(&bytes).map(ValidJson)
+    }
+}
+
+/// A body that could not be read: too large (413) or broken off (400).
+pub fn body_rejection(e: axum::extract::rejection::BytesRejection) -> ApiError {
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::TooLarge { field: "body".into(), message: "the body is too large".into() }
+    } else {
+        ApiError::Malformed { message: format!("the body could not be read: {e}") }
     }
 }
 

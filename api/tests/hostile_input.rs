@@ -52,7 +52,10 @@ impl Route {
             return (Some(format!("multipart/form-data; boundary={b}")), body.into_bytes());
         }
         let body = json!({"name": "Hostile", "role": "delivery", "approver_email": "admin@agency.test",
-            "decision": "approve", "deal_status": "active"});
+            "decision": "approve", "deal_status": "active", "raw_name": "Banner", "volume": 2, "category": "Scope",
+            "question": "How many?", "client_answer": "Two", "scenario": "moderate", "blanket_pct": 10,
+            "is_selected": true, "catalog_id": "GMAL-DIS-001", "timing": 5, "relationship": 5, "opportunity": 5,
+            "what_we_know": 5, "location": 5, "sector": 5});
         (Some("application/json".into()), body.to_string().into_bytes())
     }
 

@@ -123,9 +123,13 @@ impl Opportunity {
                     .take(MAX_MATCHES_PER_ASSET - 1)
                     .cloned()
                     .collect();
-                candidate.rank = 0;
+                candidate.rank = 1;
                 let match_id = candidate.match_id;
                 kept.insert(0, candidate);
+                // The hand-picked entry ranks first; the others follow in their earlier order.
+                for (i, m) in kept.iter_mut().enumerate() {
+                    m.rank = i as u8 + 1;
+                }
                 vec![
                     Ev::MatchesProposed { asset_id, matches: kept, at },
                     Ev::MatchSelected { asset_id, match_id, at },

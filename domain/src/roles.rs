@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Serialised as it is displayed ("Creative"), the spelling the API also accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
 pub enum Discipline {
     Creative,
     Motion,

@@ -284,7 +284,7 @@ async fn choose_entry(
         catalog_asset_name: entry.asset_name,
         confidence: MatchConfidence::Manual,
         score: 1.0,
-        rank: 0,
+        rank: 1,
         reasoning: body.reasoning.unwrap_or_else(|| format!("Chosen by {}", user.email)),
         caveats: entry.agency_caveats.unwrap_or_default(),
     };

@@ -138,6 +138,15 @@ pub struct TeamShapeQuery {
     pub discipline_overrides: Option<String>,
 }
 
+/// The team shape under the saved profile (none saved: no efficiency), and the blanket percentage used.
+pub async fn saved_shape(state: &AppState, id: Uuid) -> ApiResult<(TeamShape, Option<f64>)> {
+    let saved = load_profile(state, id).await?;
+    let blanket = saved.as_ref().map(|p| p.blanket_pct);
+    let overrides = saved.map(|p| p.discipline_overrides.0).unwrap_or_default();
+    let lines = load_lines(state, id).await?;
+    Ok((team_shape(&lines, blanket.unwrap_or(0.0), &overrides), blanket))
+}
+
 /// FTEs per role from the rate card (hours × volume ÷ 1800), after efficiency, grouped by discipline.
 #[utoipa::path(get, path = "/api/opportunities/{id}/team-shape", tag = "team shape",
     params(("id" = Uuid, Path), TeamShapeQuery),

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod catalog;
 pub mod clarifications;
 pub mod efficiency;
+pub mod exports;
 pub mod files;
 pub mod health;
 pub mod notifications;
@@ -41,7 +42,7 @@ pub const API_VERSION: &str = "1.0.0";
     tags(
         (name = "health"), (name = "users"), (name = "opportunities"), (name = "stages"), (name = "approvals"),
         (name = "notifications"), (name = "files"), (name = "audit"), (name = "catalog"), (name = "qualification"),
-        (name = "clarifications"), (name = "assets"), (name = "ratecard"), (name = "team shape")
+        (name = "clarifications"), (name = "assets"), (name = "ratecard"), (name = "team shape"), (name = "exports")
     )
 )]
 struct ApiDoc;
@@ -62,6 +63,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(assets::router())
         .merge(ratecard::router())
         .merge(efficiency::router())
+        .merge(exports::router())
 }
 
 /// The OpenAPI document the code describes.

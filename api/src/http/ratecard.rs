@@ -19,7 +19,7 @@ use super::opportunity_view::ensure_exists;
 use crate::auth::{Role, User};
 use crate::clock;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{parse_json, uuid_param, ValidPath};
+use crate::extract::{body_rejection, parse_json, uuid_param, ValidPath};
 use crate::startup::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -189,11 +189,12 @@ async fn build(
     user: User,
     State(state): State<AppState>,
     ValidPath(id): ValidPath<String>,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<Json<RatecardView>> {
     let id = uuid_param("id", &id)?;
     user.require(Role::Editor)?;
     // The body is optional: an empty one builds an unpriced rate card.
+    let body = body.map_err(body_rejection)?;
     let body: BuildRequest =
         if body.iter().all(u8::is_ascii_whitespace) { BuildRequest::default() } else { parse_json(&body)? };
     let mut rates = BTreeMap::new();
