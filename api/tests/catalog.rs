@@ -251,3 +251,36 @@ async fn imports_are_for_admins_and_catalog_files_only(pool: PgPool) {
     assert_problem(&r, StatusCode::PAYLOAD_TOO_LARGE, "file");
     assert_eq!(version_count(&app).await, 1);
 }
+
+#[sqlx::test(migrator = "api::startup::MIGRATOR")]
+async fn a_rate_card_keeps_the_hours_it_was_built_with_after_a_new_import(pool: PgPool) {
+    let app = app(pool).await;
+    let admin = app.admin().await;
+    let id = app.create_opportunity(&admin, "Versioned").await;
+    let uri = format!("/api/opportunities/{id}");
+    let asset = app.post(&format!("{uri}/assets"), &admin, json!({"raw_name": "Banner", "volume": 3})).await;
+    let asset_id = asset.body["id"].as_str().unwrap();
+    let chosen = app
+        .post(&format!("{uri}/assets/{asset_id}/match"), &admin, json!({"catalog_id": "GMAL-DIS-001"}))
+        .await;
+    assert_eq!(chosen.status, StatusCode::OK, "{}", chosen.body);
+    let before = app.post(&format!("{uri}/ratecard/build"), &admin, json!({})).await;
+    assert_eq!(before.body["catalog_version"], 1);
+
+    // Version 2 gives the same entry very different hours.
+    let csv = format!(
+        "{HEADER}\nGMAL-DIS-001,Display Banners,Static,Simple static banner,Simple,One banner,standard,Designer,onshore,40,,,\n"
+    );
+    assert_eq!(import(&app, &admin, "v2.csv", csv.as_bytes()).await.status, StatusCode::CREATED);
+
+    let kept = app.get(&format!("{uri}/ratecard"), &admin).await;
+    assert_eq!(kept.body["catalog_version"], 1);
+    assert_eq!(kept.body["lines"], before.body["lines"], "the built card keeps its version-1 hours");
+
+    let rebuilt = app.post(&format!("{uri}/ratecard/build"), &admin, json!({})).await;
+    assert_eq!(rebuilt.body["catalog_version"], 2);
+    let lines = rebuilt.body["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["base_hours"], 40.0);
+    assert_eq!(lines[0]["total_hours"], 120.0);
+}
