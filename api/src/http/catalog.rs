@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::Cursor;
 
-use axum::extract::multipart::{MultipartError, MultipartRejection};
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::Json;
@@ -19,6 +19,7 @@ use crate::catalog::{self, CatalogVersion, CategoryCount, Search};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ValidPath, ValidQuery};
 use crate::startup::AppState;
+use crate::uploads::multipart::read_file_field;
 use crate::uploads::{sniff, DocumentKind};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -187,13 +188,6 @@ pub struct ImportResult {
     pub source: String,
 }
 
-fn too_large(limit: usize) -> ApiError {
-    ApiError::TooLarge {
-        field: "file".into(),
-        message: format!("files may be at most {} MiB", limit / 1024 / 1024),
-    }
-}
-
 fn unsupported(message: String) -> ApiError {
     ApiError::UnsupportedFile { field: "file".into(), message }
 }
@@ -267,35 +261,7 @@ async fn import(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<ImportResult>)> {
     user.require(Role::Admin)?;
-    let mut multipart = multipart
-        .map_err(|e| ApiError::Malformed { message: format!("send the file as multipart/form-data: {e}") })?;
-    let limit = state.settings.max_upload_bytes;
-    let multipart_error = |e: MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            too_large(limit)
-        } else {
-            ApiError::Malformed { message: format!("the multipart body is malformed: {e}") }
-        }
-    };
-    let (filename, bytes) = loop {
-        let Some(field) = multipart.next_field().await.map_err(multipart_error)? else {
-            return Err(ApiError::invalid("file", "no file was sent: use the multipart field `file`"));
-        };
-        if field.name() == Some("file") || field.file_name().is_some() {
-            let base = field.file_name().unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("").trim();
-            let name: String = base.chars().filter(|c| !c.is_control()).take(255).collect();
-            break (name, field.bytes().await.map_err(multipart_error)?);
-        }
-    };
-    if filename.is_empty() {
-        return Err(ApiError::invalid("file", "the uploaded file needs a filename"));
-    }
-    if bytes.len() > limit {
-        return Err(too_large(limit));
-    }
-    if bytes.is_empty() {
-        return Err(ApiError::invalid("file", "the file is empty"));
-    }
+    let (filename, bytes) = read_file_field(multipart, state.settings.max_upload_bytes).await?;
     let name = filename.clone();
     let parsed = tokio::task::spawn_blocking(move || read_catalog(&name, &bytes))
         .await

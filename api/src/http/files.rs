@@ -19,6 +19,7 @@ use crate::clock;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{uuid_param, ValidPath};
 use crate::startup::AppState;
+use crate::uploads::multipart::read_file_field;
 use crate::uploads::{extract_text, sniff};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -55,22 +56,6 @@ async fn find(state: &AppState, opportunity_id: Uuid, file_id: Uuid) -> ApiResul
         .ok_or(ApiError::NotFound("file"))
 }
 
-fn too_large(limit: usize) -> ApiError {
-    ApiError::TooLarge {
-        field: "file".into(),
-        message: format!("files may be at most {} MiB", limit / 1024 / 1024),
-    }
-}
-
-fn clean_filename(raw: &str) -> ApiResult<String> {
-    let base = raw.rsplit(['/', '\\']).next().unwrap_or("").trim();
-    let name: String = base.chars().filter(|c| !c.is_control()).take(255).collect();
-    if name.is_empty() || name == "." || name == ".." {
-        return Err(ApiError::invalid("file", "the uploaded file needs a filename"));
-    }
-    Ok(name)
-}
-
 /// Uploads a brief document (multipart field `file`): .txt, .md, .docx, .xlsx or .pdf, checked by
 /// content. Its text (up to ~150k characters) is kept for the agents.
 #[utoipa::path(post, path = "/api/opportunities/{id}/files", tag = "files", params(("id" = Uuid, Path)),
@@ -85,32 +70,8 @@ async fn upload(
 ) -> ApiResult<(StatusCode, Json<FileView>)> {
     let id = uuid_param("id", &id)?;
     user.require(Role::Editor)?;
-    let mut multipart = multipart
-        .map_err(|e| ApiError::Malformed { message: format!("send the file as multipart/form-data: {e}") })?;
     ensure_exists(&state.pool, id).await?;
-    let limit = state.settings.max_upload_bytes;
-    let multipart_error = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            too_large(limit)
-        } else {
-            ApiError::Malformed { message: format!("the multipart body is malformed: {e}") }
-        }
-    };
-    let (filename, bytes) = loop {
-        let Some(field) = multipart.next_field().await.map_err(multipart_error)? else {
-            return Err(ApiError::invalid("file", "no file was sent: use the multipart field `file`"));
-        };
-        if field.name() == Some("file") || field.file_name().is_some() {
-            let filename = clean_filename(field.file_name().unwrap_or(""))?;
-            break (filename, field.bytes().await.map_err(multipart_error)?);
-        }
-    };
-    if bytes.len() > limit {
-        return Err(too_large(limit));
-    }
-    if bytes.is_empty() {
-        return Err(ApiError::invalid("file", "the file is empty"));
-    }
+    let (filename, bytes) = read_file_field(multipart, state.settings.max_upload_bytes).await?;
     let sniff_name = filename.clone();
     let (kind, text) = tokio::task::spawn_blocking({
         let bytes = bytes.clone();

@@ -1,5 +1,6 @@
 //! Uploaded documents: what they really are (by content, not name) and the text inside them.
 
+pub mod multipart;
 pub mod sniff;
 pub mod text;
 
