@@ -1,5 +1,6 @@
 //! The AI agents (intake, diagnosis, asset normaliser, matcher, delivery model, capability gaps,
-//! support docs, pitch deck, implementation plan): they will take agent requests from NATS JetStream,
-//! call a provider and record each result as a command on the opportunity.
-//!
-//! Empty until the agents issue: the foundation only fixes where they live.
+//! support docs, pitch deck, implementation plan). The offline provider here reads a brief with
+//! deterministic rules and statistics; the worker loop on NATS JetStream and the Anthropic provider
+//! come next (see the agents issue).
+
+pub mod offline;
