@@ -6,6 +6,9 @@ use std::time::Duration;
 pub struct Settings {
     pub database_url: String,
     pub nats_url: String,
+    /// JetStream stream of the integration feed and the prefix of its subjects.
+    pub nats_stream: String,
+    pub nats_subject_prefix: String,
     pub bind: String,
     /// Some: every request acts as this identity (development only).
     pub dev_identity: Option<DevIdentity>,
@@ -60,6 +63,8 @@ impl Settings {
         Self {
             database_url: var("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/osop"),
             nats_url: var("NATS_URL", "nats://127.0.0.1:4222"),
+            nats_stream: var("NATS_EVENTS_STREAM", "OSOP_EVENTS"),
+            nats_subject_prefix: var("NATS_SUBJECT_PREFIX", "osop"),
             bind: var("BIND", "127.0.0.1:8003"),
             dev_identity: bypass.then(|| DevIdentity {
                 email: var("DEV_AUTH_EMAIL", "admin@oliver.agency"),

@@ -9,6 +9,7 @@ pub mod error;
 pub mod exports;
 pub mod extract;
 pub mod http;
+pub mod integration_feed;
 pub mod mail;
 pub mod startup;
 pub mod store;

@@ -14,6 +14,7 @@ use crate::auth::users::Users;
 use crate::auth::Authenticator;
 use crate::command_bus::CommandBus;
 use crate::config::Settings;
+use crate::integration_feed::IntegrationFeed;
 use crate::mail::Mailer;
 
 #[derive(Clone)]
@@ -95,6 +96,37 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Publishes the log to NATS in the background until `shutdown` fires (retrying while NATS is down).
+    pub fn spawn_integration_feed(&self, shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let Some(client) = state.nats.clone() else { return };
+            let s = &state.settings;
+            let feed = loop {
+                match IntegrationFeed::connect(
+                    state.pool.clone(),
+                    client.clone(),
+                    &s.nats_stream,
+                    &s.nats_subject_prefix,
+                )
+                .await
+                {
+                    Ok(feed) => break feed,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "integration feed stream not ready; retrying");
+                        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                        if *shutdown.borrow() {
+                            return;
+                        }
+                    }
+                }
+            };
+            feed.run(shutdown, s.projector_interval).await;
+        })
+    }
+}
+
 /// Serves until Ctrl-C or SIGTERM.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let pool = connect_database(&settings.database_url).await?;
@@ -103,7 +135,8 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let bind = settings.bind.clone();
     let state = AppState::new(settings, pool, nats);
     let (stop, stopped) = watch::channel(false);
-    let projector = state.spawn_projector(stopped);
+    let projector = state.spawn_projector(stopped.clone());
+    let feed = state.spawn_integration_feed(stopped);
     let listener = tokio::net::TcpListener::bind(&bind).await?;
     tracing::info!(address = %listener.local_addr()?, "OSOP API listening");
     axum::serve(listener, state.router())
@@ -121,5 +154,6 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         .await?;
     let _ = stop.send(true);
     let _ = projector.await;
+    let _ = feed.await;
     Ok(())
 }

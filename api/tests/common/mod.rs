@@ -79,6 +79,9 @@ pub fn settings(jwks_url: String) -> Settings {
     Settings {
         database_url: String::new(),
         nats_url: std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into()),
+        // Each test its own stream and subjects, so tests run in parallel.
+        nats_stream: format!("OSOP_TEST_{}", uuid::Uuid::new_v4().simple()),
+        nats_subject_prefix: format!("osoptest{}", uuid::Uuid::new_v4().simple()),
         bind: "127.0.0.1:0".into(),
         dev_identity: None,
         azure: AzureSettings {

@@ -1,0 +1,140 @@
+//! The integration feed: every event of the ordered log published to NATS JetStream as a
+//! CloudEvents 1.0 JSON message, in log order, from a checkpoint.
+//!
+//! Published at least once: a crash between the publish and the checkpoint re-publishes, and
+//! JetStream drops the copy because `Nats-Msg-Id` is the event's stable id.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, context::Publish};
+use projections::StoredEvent;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use thiserror::Error;
+use tokio::sync::watch;
+
+/// Checkpoint name of the feed in `projection_checkpoints`.
+pub const CHECKPOINT: &str = "integration_feed";
+const BATCH: i64 = 500;
+/// How long JetStream remembers message ids: longer than any gap between publish and checkpoint.
+const DUPLICATE_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+#[derive(Debug, Error)]
+pub enum FeedError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("NATS: {0}")]
+    Nats(String),
+}
+
+fn nats(e: impl std::fmt::Display) -> FeedError {
+    FeedError::Nats(e.to_string())
+}
+
+pub struct IntegrationFeed {
+    pool: PgPool,
+    js: jetstream::Context,
+    subject_prefix: String,
+}
+
+/// The CloudEvents 1.0 envelope of a stored event.
+pub fn cloud_event(e: &StoredEvent) -> Value {
+    // Stored payloads are `{"EventType": {...}}`; `data` carries the inner fields.
+    let data = e.payload.get(&e.event_type).cloned().unwrap_or_else(|| e.payload.clone());
+    json!({
+        "specversion": "1.0",
+        "id": e.id().to_string(),
+        "source": format!("/osop/opportunities/{}", e.aggregate_id),
+        "type": format!("osop.opportunity.{}.v{}", e.event_type, e.event_version),
+        "subject": e.aggregate_id,
+        "time": e.recorded_at.to_rfc3339(),
+        "datacontenttype": "application/json",
+        "osopposition": e.position,
+        "osopversion": e.sequence,
+        "osopactor": e.actor(),
+        "data": data,
+    })
+}
+
+impl IntegrationFeed {
+    /// Connects the feed, creating its stream (`<prefix>.events.>`) if it does not exist.
+    pub async fn connect(
+        pool: PgPool,
+        client: async_nats::Client,
+        stream: &str,
+        subject_prefix: &str,
+    ) -> Result<Self, FeedError> {
+        let js = jetstream::new(client);
+        js.get_or_create_stream(jetstream::stream::Config {
+            name: stream.to_string(),
+            subjects: vec![format!("{subject_prefix}.events.>")],
+            duplicate_window: DUPLICATE_WINDOW,
+            ..Default::default()
+        })
+        .await
+        .map_err(nats)?;
+        Ok(Self { pool, js, subject_prefix: subject_prefix.to_string() })
+    }
+
+    pub fn subject(&self, e: &StoredEvent) -> String {
+        format!("{}.events.{}.{}", self.subject_prefix, e.aggregate_type.to_lowercase(), e.event_type)
+    }
+
+    /// Publishes every event after the checkpoint, batch by batch; returns how many were sent.
+    /// The checkpoint row stays locked while a batch is in flight, so two processes never
+    /// interleave the feed.
+    pub async fn publish_pending(&self) -> Result<u64, FeedError> {
+        let mut sent = 0;
+        loop {
+            let mut tx = self.pool.begin().await?;
+            sqlx::query("INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING")
+                .bind(CHECKPOINT)
+                .execute(&mut *tx)
+                .await?;
+            let checkpoint: i64 =
+                sqlx::query_scalar("SELECT position FROM projection_checkpoints WHERE name = $1 FOR UPDATE")
+                    .bind(CHECKPOINT)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let batch = StoredEvent::read_after(&mut *tx, checkpoint, BATCH).await?;
+            let Some(last) = batch.last().map(|e| e.position) else { return Ok(sent) };
+            // Send the whole batch, then wait for the acks in order: one connection keeps the order.
+            let mut acks = Vec::with_capacity(batch.len());
+            for e in &batch {
+                let publish = Publish::build()
+                    .message_id(e.id().to_string())
+                    .header("Content-Type", "application/cloudevents+json")
+                    .payload(cloud_event(e).to_string().into());
+                acks.push(self.js.send_publish(self.subject(e), publish).await.map_err(nats)?);
+            }
+            for ack in acks {
+                ack.await.map_err(nats)?;
+            }
+            sqlx::query(
+                "UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE name = $1",
+            )
+            .bind(CHECKPOINT)
+            .bind(last)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            sent += batch.len() as u64;
+            if (batch.len() as i64) < BATCH {
+                return Ok(sent);
+            }
+        }
+    }
+
+    /// Keeps publishing until `shutdown` fires; while NATS is down the feed waits and catches up.
+    pub async fn run(&self, mut shutdown: watch::Receiver<bool>, every: Duration) {
+        loop {
+            if let Err(e) = self.publish_pending().await {
+                tracing::warn!(error = %e, "integration feed paused; retrying");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    }
+}
