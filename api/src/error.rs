@@ -95,6 +95,8 @@ impl ApiError {
                 D::VolumeTooSmall => (S::UNPROCESSABLE_ENTITY, "validation-failed", Some("volume")),
                 D::TooManyMatches { .. } => (S::UNPROCESSABLE_ENTITY, "validation-failed", Some("matches")),
                 D::Ratecard(_) => (S::BAD_REQUEST, "ratecard-not-buildable", None),
+                D::DealNotWon => (S::BAD_REQUEST, "deal-not-won", Some("deal_status")),
+                D::AgentRunNotFound(_) => (S::NOT_FOUND, "not-found", None),
             },
         }
     }

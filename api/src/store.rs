@@ -13,7 +13,7 @@ use postgres_es::PostgresEventRepository;
 use sqlx::PgPool;
 
 /// Bump when `Opportunity`'s stored shape changes: older snapshots are then ignored.
-const SNAPSHOT_SCHEMA: i32 = 2;
+const SNAPSHOT_SCHEMA: i32 = 3;
 
 type Err = AggregateError<domain::OpportunityError>;
 

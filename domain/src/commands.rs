@@ -4,8 +4,10 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use serde_json::Value;
 use uuid::Uuid;
 
+use crate::agent_run::{Agent, Usage};
 use crate::asset::{Asset, AssetChanges, CatalogMatch};
 use crate::catalog::CatalogEntry;
 use crate::clarification::{ClarificationChange, NewClarification};
@@ -131,6 +133,29 @@ pub enum OpportunityCommand {
     },
     SetEfficiencyProfile {
         profile: EfficiencyProfile,
+        at: DateTime<Utc>,
+    },
+    RequestAgentRun {
+        run_id: Uuid,
+        agent: Agent,
+        /// Digest of the inputs the run will read, so a result can be traced to what it saw.
+        input_digest: String,
+        prompt_version: String,
+        actor: Actor,
+        at: DateTime<Utc>,
+    },
+    /// The provider's validated output; recorded once per run, redeliveries record nothing.
+    RecordAgentOutput {
+        run_id: Uuid,
+        output: Value,
+        model: String,
+        usage: Usage,
+        cost_usd: Decimal,
+        at: DateTime<Utc>,
+    },
+    RecordAgentFailure {
+        run_id: Uuid,
+        reason: String,
         at: DateTime<Utc>,
     },
 }

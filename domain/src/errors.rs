@@ -49,4 +49,8 @@ pub enum OpportunityError {
     TooManyMatches { max: usize, got: usize },
     #[error(transparent)]
     Ratecard(#[from] crate::ratecard::RatecardError),
+    #[error("the implementation plan is for won deals: set the deal status to won first")]
+    DealNotWon,
+    #[error("agent run {0} does not belong to this opportunity")]
+    AgentRunNotFound(Uuid),
 }

@@ -2,9 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use uuid::Uuid;
 
+use crate::agent_run::{Agent, Usage};
 use crate::approval::{ApprovalDecision, ApprovalRole};
 use crate::asset::{Asset, AssetChanges, CatalogMatch};
 use crate::clarification::NewClarification;
@@ -144,6 +147,32 @@ pub enum OpportunityEvent {
         profile: EfficiencyProfile,
         at: DateTime<Utc>,
     },
+    AgentRunRequested {
+        run_id: Uuid,
+        agent: Agent,
+        stage: u8,
+        input_digest: String,
+        prompt_version: String,
+        requested_by: String,
+        at: DateTime<Utc>,
+    },
+    /// A run's validated output with what it cost, stamped when it was recorded.
+    ArtifactProduced {
+        run_id: Uuid,
+        agent: Agent,
+        stage: u8,
+        output: Value,
+        model: String,
+        usage: Usage,
+        cost_usd: Decimal,
+        at: DateTime<Utc>,
+    },
+    AgentRunFailed {
+        run_id: Uuid,
+        agent: Agent,
+        reason: String,
+        at: DateTime<Utc>,
+    },
 }
 
 impl OpportunityEvent {
@@ -173,6 +202,9 @@ impl OpportunityEvent {
             Self::MatchSelectionCleared { .. } => "MatchSelectionCleared",
             Self::RatecardBuilt { .. } => "RatecardBuilt",
             Self::EfficiencyProfileSet { .. } => "EfficiencyProfileSet",
+            Self::AgentRunRequested { .. } => "AgentRunRequested",
+            Self::ArtifactProduced { .. } => "ArtifactProduced",
+            Self::AgentRunFailed { .. } => "AgentRunFailed",
         }
     }
 
@@ -202,7 +234,10 @@ impl OpportunityEvent {
             | Self::MatchSelected { at, .. }
             | Self::MatchSelectionCleared { at, .. }
             | Self::RatecardBuilt { at, .. }
-            | Self::EfficiencyProfileSet { at, .. } => *at,
+            | Self::EfficiencyProfileSet { at, .. }
+            | Self::AgentRunRequested { at, .. }
+            | Self::ArtifactProduced { at, .. }
+            | Self::AgentRunFailed { at, .. } => *at,
         }
     }
 }

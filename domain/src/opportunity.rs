@@ -5,9 +5,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::agent_run::AgentRun;
 use crate::approval::{gate, Approval, ApprovalStatus, GateVerdict};
 use crate::asset::{Asset, CatalogMatch};
 use crate::clarification::Clarification;
@@ -60,6 +62,9 @@ pub struct Opportunity {
     /// Assets or selections changed since the rate card was built.
     pub ratecard_stale: bool,
     pub efficiency: Option<EfficiencyProfile>,
+    pub agent_runs: BTreeMap<Uuid, AgentRun>,
+    /// Σ cost of every recorded agent run.
+    pub total_cost_usd: Decimal,
 }
 
 impl Opportunity {
@@ -160,6 +165,9 @@ impl Opportunity {
                 }
                 Ok(vec![Ev::DealStatusChanged { from: self.deal_status, to: status, lessons_learned, at }])
             }
+            run @ (Cmd::RequestAgentRun { .. }
+            | Cmd::RecordAgentOutput { .. }
+            | Cmd::RecordAgentFailure { .. }) => self.decide_agent_run(run),
             commercial => self.decide_commercial(commercial),
         }
     }
@@ -270,6 +278,10 @@ impl Aggregate for Opportunity {
             Ev::DealStatusChanged { to, lessons_learned, .. } => {
                 self.deal_status = to;
                 self.lessons_learned = lessons_learned;
+            }
+            run
+            @ (Ev::AgentRunRequested { .. } | Ev::ArtifactProduced { .. } | Ev::AgentRunFailed { .. }) => {
+                self.apply_agent_run(run)
             }
             commercial => self.apply_commercial(commercial),
         }

@@ -1,0 +1,199 @@
+//! Agent runs on an opportunity: requested, then an artifact produced or a failure, each once.
+//!
+//! Recording is idempotent on `run_id`: a redelivered or replayed result of a finished run records
+//! nothing, so a run never makes a second artifact.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::commands::OpportunityCommand as Cmd;
+use crate::deal_status::DealStatus;
+use crate::errors::OpportunityError as E;
+use crate::events::OpportunityEvent as Ev;
+use crate::opportunity::Opportunity;
+
+/// The nine agents, each with its stage and its one forced tool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Agent {
+    Intake,
+    Diagnosis,
+    AssetNormalizer,
+    Matcher,
+    DeliveryModel,
+    CapabilityGaps,
+    SupportDocs,
+    PitchDeck,
+    ImplementationPlan,
+}
+
+impl Agent {
+    pub const ALL: [Agent; 9] = [
+        Self::Intake,
+        Self::Diagnosis,
+        Self::AssetNormalizer,
+        Self::Matcher,
+        Self::DeliveryModel,
+        Self::CapabilityGaps,
+        Self::SupportDocs,
+        Self::PitchDeck,
+        Self::ImplementationPlan,
+    ];
+
+    pub fn stage(self) -> u8 {
+        match self {
+            Self::Intake => 1,
+            Self::Diagnosis => 2,
+            Self::AssetNormalizer => 6,
+            Self::Matcher => 7,
+            Self::DeliveryModel => 9,
+            Self::CapabilityGaps => 12,
+            Self::SupportDocs => 13,
+            Self::PitchDeck => 15,
+            Self::ImplementationPlan => 16,
+        }
+    }
+
+    pub fn tool(self) -> &'static str {
+        match self {
+            Self::Intake => "submit_intake_metadata",
+            Self::Diagnosis => "submit_brief_diagnosis",
+            Self::AssetNormalizer => "submit_normalized_assets",
+            Self::Matcher => "submit_matches",
+            Self::DeliveryModel => "submit_delivery_model",
+            Self::CapabilityGaps => "submit_capability_gaps",
+            Self::SupportDocs => "submit_support_docs",
+            Self::PitchDeck => "submit_pitch_deck_outline",
+            Self::ImplementationPlan => "submit_implementation_plan",
+        }
+    }
+}
+
+/// Token usage of one provider call, every bucket kept as the provider reported it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cache_creation_input_tokens: u64,
+    pub cache_read_input_tokens: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Requested,
+    Succeeded,
+    Failed,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AgentRun {
+    pub run_id: Uuid,
+    pub agent: Agent,
+    pub status: RunStatus,
+    pub input_digest: String,
+    pub prompt_version: String,
+    pub requested_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub failure: Option<String>,
+    pub output: Option<Value>,
+    pub cost_usd: Decimal,
+}
+
+impl Opportunity {
+    pub(crate) fn decide_agent_run(&self, command: Cmd) -> Result<Vec<Ev>, E> {
+        Ok(match command {
+            Cmd::RequestAgentRun { run_id, agent, input_digest, prompt_version, actor, at } => {
+                if self.agent_runs.contains_key(&run_id) {
+                    return Ok(vec![]);
+                }
+                if agent == Agent::ImplementationPlan && self.deal_status != DealStatus::Won {
+                    return Err(E::DealNotWon);
+                }
+                vec![Ev::AgentRunRequested {
+                    run_id,
+                    agent,
+                    stage: agent.stage(),
+                    input_digest,
+                    prompt_version,
+                    requested_by: actor.email,
+                    at,
+                }]
+            }
+            Cmd::RecordAgentOutput { run_id, output, model, usage, cost_usd, at } => {
+                let run = self.agent_runs.get(&run_id).ok_or(E::AgentRunNotFound(run_id))?;
+                if run.status != RunStatus::Requested {
+                    return Ok(vec![]);
+                }
+                vec![Ev::ArtifactProduced {
+                    run_id,
+                    agent: run.agent,
+                    stage: run.agent.stage(),
+                    output,
+                    model,
+                    usage,
+                    cost_usd,
+                    at,
+                }]
+            }
+            Cmd::RecordAgentFailure { run_id, reason, at } => {
+                let run = self.agent_runs.get(&run_id).ok_or(E::AgentRunNotFound(run_id))?;
+                if run.status != RunStatus::Requested {
+                    return Ok(vec![]);
+                }
+                vec![Ev::AgentRunFailed { run_id, agent: run.agent, reason, at }]
+            }
+            other => unreachable!("not an agent-run command: {other:?}"),
+        })
+    }
+
+    pub(crate) fn apply_agent_run(&mut self, event: Ev) {
+        match event {
+            Ev::AgentRunRequested { run_id, agent, input_digest, prompt_version, at, .. } => {
+                self.agent_runs.insert(
+                    run_id,
+                    AgentRun {
+                        run_id,
+                        agent,
+                        status: RunStatus::Requested,
+                        input_digest,
+                        prompt_version,
+                        requested_at: at,
+                        finished_at: None,
+                        failure: None,
+                        output: None,
+                        cost_usd: Decimal::ZERO,
+                    },
+                );
+            }
+            Ev::ArtifactProduced { run_id, output, cost_usd, at, .. } => {
+                if let Some(run) = self.agent_runs.get_mut(&run_id) {
+                    run.status = RunStatus::Succeeded;
+                    run.output = Some(output);
+                    run.cost_usd = cost_usd;
+                    run.finished_at = Some(at);
+                }
+                self.total_cost_usd += cost_usd;
+            }
+            Ev::AgentRunFailed { run_id, reason, at, .. } => {
+                if let Some(run) = self.agent_runs.get_mut(&run_id) {
+                    run.status = RunStatus::Failed;
+                    run.failure = Some(reason);
+                    run.finished_at = Some(at);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The latest successful output of an agent, if any.
+    pub fn latest_artifact(&self, agent: Agent) -> Option<&AgentRun> {
+        self.agent_runs
+            .values()
+            .filter(|r| r.agent == agent && r.status == RunStatus::Succeeded)
+            .max_by_key(|r| r.finished_at)
+    }
+}
