@@ -3,6 +3,7 @@
 //! The sequencer gives every committed event a dense position in commit order; each projection
 //! reads the log from its own checkpoint, so any of them can be dropped and rebuilt from zero.
 
+pub mod agent_runs;
 pub mod approvals;
 pub mod assets;
 pub mod clarifications;

@@ -32,5 +32,6 @@ pub fn all() -> Vec<Box<dyn Projection>> {
         Box::new(crate::clarifications::ClarificationsProjection),
         Box::new(crate::assets::AssetsProjection),
         Box::new(crate::efficiency::EfficiencyProjection),
+        Box::new(crate::agent_runs::AgentRunsProjection),
     ]
 }

@@ -1,5 +1,6 @@
 //! The REST surface: each area's router merged in one place, with the OpenAPI document.
 
+pub mod agent_runs;
 pub mod approvals;
 pub mod assets;
 pub mod audit;
@@ -42,7 +43,7 @@ pub const API_VERSION: &str = "1.0.0";
     tags(
         (name = "health"), (name = "users"), (name = "opportunities"), (name = "stages"), (name = "approvals"),
         (name = "notifications"), (name = "files"), (name = "audit"), (name = "catalog"), (name = "qualification"),
-        (name = "clarifications"), (name = "assets"), (name = "ratecard"), (name = "team shape"), (name = "exports")
+        (name = "clarifications"), (name = "assets"), (name = "ratecard"), (name = "team shape"), (name = "exports"), (name = "agents")
     )
 )]
 struct ApiDoc;
@@ -64,6 +65,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(ratecard::router())
         .merge(efficiency::router())
         .merge(exports::router())
+        .merge(agent_runs::router())
 }
 
 /// The OpenAPI document the code describes.
