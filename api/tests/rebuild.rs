@@ -25,6 +25,7 @@ async fn dump(pool: &sqlx::PgPool) -> Vec<(String, Vec<Value>)> {
         ("ratecard_lines", "opportunity_id, line_no"),
         ("efficiency_profiles", "opportunity_id"),
         ("handoffs", "opportunity_id"),
+        ("agent_runs", "run_id"),
     ];
     let mut out = Vec::new();
     for (table, key) in tables {
@@ -136,12 +137,47 @@ async fn commercial_history(app: &TestApp, admin: &str, uri: &str, i: usize) {
     let profile =
         json!({"scenario": "moderate", "blanket_pct": 20, "discipline_overrides": {"Creative": 35}});
     ok(&app.post(&format!("{uri}/efficiency-profile"), admin, profile).await);
+    agent_run(app, uri.rsplit('/').next().unwrap(), i).await;
     if i == 0 {
         // A second, won deal walked through stage 16 gives a hand-off.
         let won = app.create_opportunity(admin, "Won deal").await;
         let won_uri = format!("/api/opportunities/{won}");
         ok(&app.call(Method::PATCH, &won_uri, admin, Some(json!({"deal_status": "won"}))).await);
         app.advance_to(admin, &won, 17).await;
+    }
+}
+
+/// One agent run that produced an artifact, and one that failed.
+async fn agent_run(app: &TestApp, opportunity: &str, i: usize) {
+    use domain::agent_run::{Agent, Usage};
+    use domain::OpportunityCommand as Cmd;
+    let user = app.state.users.sign_in("admin@agency.test", "admin", None).await.unwrap();
+    let id: uuid::Uuid = opportunity.parse().unwrap();
+    for (n, ok) in [(0u128, true), (1, false)] {
+        let run_id = uuid::Uuid::from_u128(((i as u128) << 8) + n + 1);
+        let at = api::clock::now();
+        let request = Cmd::RequestAgentRun {
+            run_id,
+            agent: Agent::Diagnosis,
+            input_digest: "sha256:1".into(),
+            prompt_version: "v1".into(),
+            actor: user.actor(),
+            at,
+        };
+        app.state.bus.execute(id, request, &user).await.unwrap();
+        let result = if ok {
+            Cmd::RecordAgentOutput {
+                run_id,
+                output: json!({"summary": "ok"}),
+                model: "offline".into(),
+                usage: Usage { input_tokens: 10, ..Default::default() },
+                cost_usd: rust_decimal::Decimal::new(5, 3),
+                at,
+            }
+        } else {
+            Cmd::RecordAgentFailure { run_id, reason: "timeout".into(), at }
+        };
+        app.state.bus.execute(id, result, &user).await.unwrap();
     }
 }
 
@@ -163,6 +199,7 @@ async fn damaged_read_models_rebuild_row_for_row(pool: sqlx::PgPool) {
     sqlx::query("UPDATE ratecard_lines SET base_hours = 0").execute(&pool).await.unwrap();
     sqlx::query("DELETE FROM clarifications").execute(&pool).await.unwrap();
     sqlx::query("DELETE FROM handoffs").execute(&pool).await.unwrap();
+    sqlx::query("UPDATE agent_runs SET status = 'requested', output = NULL").execute(&pool).await.unwrap();
     assert_ne!(dump(&pool).await, live);
 
     let mut reports = Vec::new();
