@@ -31,11 +31,19 @@ fn nats(e: impl std::fmt::Display) -> FeedError {
     FeedError::Nats(e.to_string())
 }
 
-pub struct IntegrationFeed {
+/// What to publish for a logged event: subject, message id and body; `None` skips the event.
+pub type Route = Box<dyn Fn(&StoredEvent) -> Option<(String, String, Value)> + Send + Sync>;
+
+/// Publishes the ordered log, from its own checkpoint, to JetStream through a `Route`.
+pub struct LogPublisher {
     pool: PgPool,
     js: jetstream::Context,
-    subject_prefix: String,
+    checkpoint: &'static str,
+    route: Route,
 }
+
+/// The integration feed: every event, on `<prefix>.events.opportunity.<EventType>`.
+pub type IntegrationFeed = LogPublisher;
 
 /// The CloudEvents 1.0 envelope of a stored event.
 pub fn cloud_event(e: &StoredEvent) -> Value {
@@ -56,8 +64,8 @@ pub fn cloud_event(e: &StoredEvent) -> Value {
     })
 }
 
-impl IntegrationFeed {
-    /// Connects the feed, creating its stream (`<prefix>.events.>`) if it does not exist.
+impl LogPublisher {
+    /// Connects the integration feed, creating its stream (`<prefix>.events.>`) if it does not exist.
     pub async fn connect(
         pool: PgPool,
         client: async_nats::Client,
@@ -73,11 +81,17 @@ impl IntegrationFeed {
         })
         .await
         .map_err(nats)?;
-        Ok(Self { pool, js, subject_prefix: subject_prefix.to_string() })
+        let prefix = subject_prefix.to_string();
+        let route: Route = Box::new(move |e| {
+            let subject = format!("{prefix}.events.{}.{}", e.aggregate_type.to_lowercase(), e.event_type);
+            Some((subject, e.id().to_string(), cloud_event(e)))
+        });
+        Ok(Self::new(pool, js, CHECKPOINT, route))
     }
 
-    pub fn subject(&self, e: &StoredEvent) -> String {
-        format!("{}.events.{}.{}", self.subject_prefix, e.aggregate_type.to_lowercase(), e.event_type)
+    /// A publisher of the log through `route`, from the checkpoint named `checkpoint`.
+    pub fn new(pool: PgPool, js: jetstream::Context, checkpoint: &'static str, route: Route) -> Self {
+        Self { pool, js, checkpoint, route }
     }
 
     /// Publishes every event after the checkpoint, batch by batch; returns how many were sent.
@@ -88,25 +102,26 @@ impl IntegrationFeed {
         loop {
             let mut tx = self.pool.begin().await?;
             sqlx::query("INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING")
-                .bind(CHECKPOINT)
+                .bind(self.checkpoint)
                 .execute(&mut *tx)
                 .await?;
             let checkpoint: i64 =
                 sqlx::query_scalar("SELECT position FROM projection_checkpoints WHERE name = $1 FOR UPDATE")
-                    .bind(CHECKPOINT)
+                    .bind(self.checkpoint)
                     .fetch_one(&mut *tx)
                     .await?;
             let batch = StoredEvent::read_after(&mut *tx, checkpoint, BATCH).await?;
             let Some(last) = batch.last().map(|e| e.position) else { return Ok(sent) };
             // Send the whole batch, then wait for the acks in order: one connection keeps the order.
             let mut acks = Vec::with_capacity(batch.len());
-            for e in &batch {
+            for (subject, id, body) in batch.iter().filter_map(|e| (self.route)(e)) {
                 let publish = Publish::build()
-                    .message_id(e.id().to_string())
+                    .message_id(id)
                     .header("Content-Type", "application/cloudevents+json")
-                    .payload(cloud_event(e).to_string().into());
-                acks.push(self.js.send_publish(self.subject(e), publish).await.map_err(nats)?);
+                    .payload(body.to_string().into());
+                acks.push(self.js.send_publish(subject, publish).await.map_err(nats)?);
             }
+            let acks_sent = acks.len() as u64;
             for ack in acks {
                 ack.await.map_err(nats)?;
             }
@@ -118,7 +133,7 @@ impl IntegrationFeed {
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
-            sent += batch.len() as u64;
+            sent += acks_sent;
             if (batch.len() as i64) < BATCH {
                 return Ok(sent);
             }
