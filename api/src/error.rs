@@ -97,6 +97,7 @@ impl ApiError {
                 D::Ratecard(_) => (S::BAD_REQUEST, "ratecard-not-buildable", None),
                 D::DealNotWon => (S::BAD_REQUEST, "deal-not-won", Some("deal_status")),
                 D::AgentRunNotFound(_) => (S::NOT_FOUND, "not-found", None),
+                D::MalformedOutput(_) => (S::UNPROCESSABLE_ENTITY, "malformed-output", Some("output")),
             },
         }
     }

@@ -168,7 +168,8 @@ async fn agent_run(app: &TestApp, opportunity: &str, i: usize) {
         let result = if ok {
             Cmd::RecordAgentOutput {
                 run_id,
-                output: json!({"summary": "ok"}),
+                output: json!({"summary": "ok", "clarifications": [
+                    {"category": "Scope", "question": "Which markets?", "rationale": "r", "priority": "red"}]}),
                 model: "offline".into(),
                 usage: Usage { input_tokens: 10, ..Default::default() },
                 cost_usd: rust_decimal::Decimal::new(5, 3),

@@ -128,7 +128,8 @@ impl Opportunity {
                 if run.status != RunStatus::Requested {
                     return Ok(vec![]);
                 }
-                vec![Ev::ArtifactProduced {
+                let effects = self.output_effects(run.agent, run_id, &output, at)?;
+                let mut events = vec![Ev::ArtifactProduced {
                     run_id,
                     agent: run.agent,
                     stage: run.agent.stage(),
@@ -137,7 +138,9 @@ impl Opportunity {
                     usage,
                     cost_usd,
                     at,
-                }]
+                }];
+                events.extend(effects);
+                events
             }
             Cmd::RecordAgentFailure { run_id, reason, at } => {
                 let run = self.agent_runs.get(&run_id).ok_or(E::AgentRunNotFound(run_id))?;

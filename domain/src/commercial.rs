@@ -248,6 +248,21 @@ impl Opportunity {
                 self.ratecard_stale = false;
             }
             Ev::EfficiencyProfileSet { profile, .. } => self.efficiency = Some(profile),
+            Ev::IntakeApplied { changes, .. } => changes.apply_to(&mut self.details),
+            Ev::ClarificationsReplaced { removed, added, at, .. } => {
+                self.clarifications.retain(|c| !removed.contains(&c.raised.clarification_id));
+                for clarification in added {
+                    self.apply_commercial(Ev::ClarificationAdded { clarification, at });
+                }
+            }
+            Ev::AssetsNormalized { removed, added, at, .. } => {
+                for asset_id in removed {
+                    self.apply_commercial(Ev::AssetRemoved { asset_id, at });
+                }
+                for asset in added {
+                    self.apply_commercial(Ev::AssetAdded { asset, at });
+                }
+            }
             _ => {}
         }
     }

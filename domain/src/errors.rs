@@ -53,4 +53,6 @@ pub enum OpportunityError {
     DealNotWon,
     #[error("agent run {0} does not belong to this opportunity")]
     AgentRunNotFound(Uuid),
+    #[error("the agent's output does not fit its schema: {0}")]
+    MalformedOutput(String),
 }

@@ -173,6 +173,26 @@ pub enum OpportunityEvent {
         reason: String,
         at: DateTime<Utc>,
     },
+    /// Intake filled these fields because they were blank (manual entries are never overwritten).
+    IntakeApplied {
+        run_id: Uuid,
+        changes: DetailsChanges,
+        at: DateTime<Utc>,
+    },
+    /// Diagnosis replaced the clarifications it had raised (source stage 2); others are kept.
+    ClarificationsReplaced {
+        run_id: Uuid,
+        removed: Vec<Uuid>,
+        added: Vec<NewClarification>,
+        at: DateTime<Utc>,
+    },
+    /// Normalising replaced the asset list; removed assets take their matches and rate-card lines.
+    AssetsNormalized {
+        run_id: Uuid,
+        removed: Vec<Uuid>,
+        added: Vec<Asset>,
+        at: DateTime<Utc>,
+    },
 }
 
 impl OpportunityEvent {
@@ -205,6 +225,9 @@ impl OpportunityEvent {
             Self::AgentRunRequested { .. } => "AgentRunRequested",
             Self::ArtifactProduced { .. } => "ArtifactProduced",
             Self::AgentRunFailed { .. } => "AgentRunFailed",
+            Self::IntakeApplied { .. } => "IntakeApplied",
+            Self::ClarificationsReplaced { .. } => "ClarificationsReplaced",
+            Self::AssetsNormalized { .. } => "AssetsNormalized",
         }
     }
 
@@ -237,7 +260,10 @@ impl OpportunityEvent {
             | Self::EfficiencyProfileSet { at, .. }
             | Self::AgentRunRequested { at, .. }
             | Self::ArtifactProduced { at, .. }
-            | Self::AgentRunFailed { at, .. } => *at,
+            | Self::AgentRunFailed { at, .. }
+            | Self::IntakeApplied { at, .. }
+            | Self::ClarificationsReplaced { at, .. }
+            | Self::AssetsNormalized { at, .. } => *at,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! Pure by design: no database, HTTP or NATS. Everything a decision needs arrives in the command,
 //! including the time it is taken at, so replaying the log gives the same state years later.
 
+pub mod agent_output;
 pub mod agent_run;
 pub mod approval;
 pub mod asset;

@@ -92,7 +92,9 @@ async fn the_same_run_requested_twice_is_recorded_once() {
 #[tokio::test]
 async fn an_output_is_recorded_once_however_often_it_is_delivered() {
     let history = [created(), vec![requested(Agent::Intake)]].concat();
-    given().given(history.clone()).when_async(output()).await.then_expect_events(vec![produced()]);
+    let first = given().given(history.clone()).when_async(output()).await.inspect_result().unwrap();
+    assert_eq!(first[0], produced());
+    assert!(matches!(&first[1..], [Ev::IntakeApplied { .. }]), "blank client name filled: {first:?}");
     given()
         .given([history.clone(), vec![produced()]].concat())
         .when_async(output())
@@ -158,4 +160,125 @@ fn costs_add_up_on_the_opportunity_and_the_latest_artifact_is_found() {
     assert_eq!(o.latest_artifact(Agent::Intake).unwrap().output, Some(json!({"client_name": "Halvorsen"})));
     assert!(o.latest_artifact(Agent::Diagnosis).is_none());
     assert_eq!(Agent::ALL.iter().map(|a| a.stage()).collect::<Vec<_>>(), [1, 2, 6, 7, 9, 12, 13, 15, 16]);
+}
+
+fn record(agent: Agent, output: serde_json::Value) -> (Vec<Ev>, Cmd) {
+    let history = [created(), vec![requested(agent)]].concat();
+    let cmd = Cmd::RecordAgentOutput {
+        run_id: run_id(),
+        output,
+        model: "offline".into(),
+        usage: Usage::default(),
+        cost_usd: Decimal::ZERO,
+        at: at(3),
+    };
+    (history, cmd)
+}
+
+fn fold(events: Vec<Ev>) -> Opportunity {
+    let mut o = Opportunity::default();
+    events.into_iter().for_each(|e| cqrs_es::Aggregate::apply(&mut o, e));
+    o
+}
+
+#[tokio::test]
+async fn intake_fills_only_blank_fields() {
+    let (mut history, cmd) = record(
+        Agent::Intake,
+        json!({"client_name": "Halvorsen", "region": "EMEA", "brands": ["Nordlys"], "service_types": ["Content"],
+               "deadline_iso": "2026-03-20", "go_live_iso": null, "summary": "An EMEA content RFP"}),
+    );
+    // A person already set the region: intake must not overwrite it.
+    history.push(Ev::OpportunityDetailsUpdated {
+        changes: domain::DetailsChanges { region: Some(Some("Nordics".into())), ..Default::default() },
+        at: at(1),
+    });
+    let events = given().given(history.clone()).when_async(cmd).await.inspect_result().unwrap();
+    let o = fold([history, events].concat());
+    assert_eq!(o.details.client_name.as_deref(), Some("Halvorsen"));
+    assert_eq!(o.details.region.as_deref(), Some("Nordics"));
+    assert_eq!(o.details.brands, ["Nordlys"]);
+    assert_eq!(o.details.deadline.map(|d| d.to_string()).as_deref(), Some("2026-03-20"));
+    assert_eq!(o.details.description.as_deref(), Some("An EMEA content RFP"));
+}
+
+#[tokio::test]
+async fn diagnosis_replaces_only_its_own_clarifications() {
+    let (mut history, cmd) = record(
+        Agent::Diagnosis,
+        json!({"summary": "s", "clarifications": [
+            {"category": "Scope", "question": "Which markets?", "rationale": "r", "priority": "red"},
+            {"category": "Timing", "question": "What turnaround?", "rationale": "r", "priority": "amber"}]}),
+    );
+    let raised = |n: u128, stage: u8| Ev::ClarificationAdded {
+        clarification: domain::clarification::NewClarification {
+            clarification_id: Uuid::from_u128(n),
+            category: "Old".into(),
+            question: format!("Old {n}?"),
+            rationale: String::new(),
+            priority: domain::clarification::Priority::Green,
+            source_stage: stage,
+        },
+        at: at(1),
+    };
+    history.extend([raised(1, 2), raised(2, 5)]);
+    let events = given().given(history.clone()).when_async(cmd.clone()).await.inspect_result().unwrap();
+    let o = fold([history.clone(), events.clone()].concat());
+    let questions: Vec<&str> = o.clarifications.iter().map(|c| c.raised.question.as_str()).collect();
+    assert_eq!(questions, ["Old 2?", "Which markets?", "What turnaround?"]);
+    // The ids come from the run: the same output always yields the same clarifications.
+    let again = given().given(history).when_async(cmd).await.inspect_result().unwrap();
+    assert_eq!(again, events);
+}
+
+#[tokio::test]
+async fn normalising_replaces_the_assets_and_their_matches() {
+    let (mut history, cmd) = record(
+        Agent::AssetNormalizer,
+        json!({"assets": [{"raw_name": "Toolbox A", "raw_description": "", "client_tier": "A", "volume": 4},
+                          {"raw_name": "PDP hero", "raw_description": "Volume TBC", "client_tier": null, "volume": 0}]}),
+    );
+    let old = domain::asset::Asset {
+        asset_id: Uuid::from_u128(9),
+        raw_name: "Old".into(),
+        raw_description: None,
+        client_tier: None,
+        volume: 2,
+    };
+    history.push(Ev::AssetAdded { asset: old, at: at(1) });
+    let events = given().given(history.clone()).when_async(cmd).await.inspect_result().unwrap();
+    let o = fold([history, events].concat());
+    let names: Vec<(&str, Option<&str>, u32)> =
+        o.assets.iter().map(|a| (a.raw_name.as_str(), a.client_tier.as_deref(), a.volume)).collect();
+    assert_eq!(names, [("Toolbox A", Some("A"), 4), ("PDP hero", None, 1)]);
+}
+
+#[tokio::test]
+async fn matching_proposes_candidates_and_selects_a_strong_first() {
+    let asset = domain::asset::Asset {
+        asset_id: Uuid::from_u128(9),
+        raw_name: "Banner".into(),
+        raw_description: None,
+        client_tier: None,
+        volume: 2,
+    };
+    let (mut history, cmd) = record(
+        Agent::Matcher,
+        json!({"assets": [{"asset_id": Uuid::from_u128(9), "matches": [
+            {"gmal_id": "GMAL-DIS-001", "confidence": "exact", "confidence_score": 0.93, "reasoning": "r", "caveats": "c"},
+            {"gmal_id": "GMAL-DIS-002", "confidence": "close", "confidence_score": 0.91, "reasoning": "r", "caveats": "c"}]},
+            {"asset_id": Uuid::from_u128(77), "matches": []}]}),
+    );
+    history.push(Ev::AssetAdded { asset, at: at(1) });
+    let events = given().given(history.clone()).when_async(cmd).await.inspect_result().unwrap();
+    let o = fold([history, events].concat());
+    assert_eq!(o.matches.len(), 2);
+    assert_eq!(o.selected_match(Uuid::from_u128(9)).unwrap().catalog_id, "GMAL-DIS-001");
+}
+
+#[tokio::test]
+async fn an_output_that_does_not_fit_its_schema_is_refused() {
+    let (history, cmd) = record(Agent::Diagnosis, json!({"clarifications": "none"}));
+    let err = given().given(history).when_async(cmd).await.inspect_result().unwrap_err();
+    assert!(matches!(err, E::MalformedOutput(ref m) if m.contains("submit_brief_diagnosis")), "{err:?}");
 }

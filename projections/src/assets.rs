@@ -9,6 +9,44 @@ use crate::{Projection, StoredEvent};
 
 pub struct AssetsProjection;
 
+async fn add_asset(
+    db: &mut PgConnection,
+    opp: Uuid,
+    a: &domain::asset::Asset,
+    position: i64,
+    at: &chrono::DateTime<chrono::Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO assets (id, opportunity_id, raw_name, raw_description, client_tier, volume, position,
+            created_at, updated_at)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$8) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(a.asset_id)
+    .bind(opp)
+    .bind(&a.raw_name)
+    .bind(&a.raw_description)
+    .bind(&a.client_tier)
+    .bind(a.volume as i32)
+    .bind(position)
+    .bind(at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Removes an asset with its matches and rate-card lines (the seed's cascade).
+async fn remove_asset(db: &mut PgConnection, opp: Uuid, asset_id: Uuid) -> Result<(), sqlx::Error> {
+    for table in ["asset_matches", "ratecard_lines"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE opportunity_id = $1 AND asset_id = $2"))
+            .bind(opp)
+            .bind(asset_id)
+            .execute(&mut *db)
+            .await?;
+    }
+    sqlx::query("DELETE FROM assets WHERE id = $1").bind(asset_id).execute(db).await?;
+    Ok(())
+}
+
 async fn mark_stale(db: &mut PgConnection, opportunity_id: Uuid) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE ratecards SET stale = true WHERE opportunity_id = $1")
         .bind(opportunity_id)
@@ -35,22 +73,17 @@ impl Projection for AssetsProjection {
     ) -> Result<(), sqlx::Error> {
         let Some(opp) = stored.opportunity_id() else { return Ok(()) };
         match event {
-            Ev::AssetAdded { asset: a, at } => {
-                sqlx::query(
-                    "INSERT INTO assets (id, opportunity_id, raw_name, raw_description, client_tier, volume, position,
-                        created_at, updated_at)
-                     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$8) ON CONFLICT (id) DO NOTHING",
-                )
-                .bind(a.asset_id)
-                .bind(opp)
-                .bind(&a.raw_name)
-                .bind(&a.raw_description)
-                .bind(&a.client_tier)
-                .bind(a.volume as i32)
-                .bind(stored.position)
-                .bind(at)
-                .execute(&mut *db)
-                .await?;
+            Ev::AssetAdded { asset, at } => {
+                add_asset(db, opp, asset, crate::clarifications::order(stored, 0), at).await?;
+                mark_stale(db, opp).await?;
+            }
+            Ev::AssetsNormalized { removed, added, at, .. } => {
+                for asset_id in removed {
+                    remove_asset(db, opp, *asset_id).await?;
+                }
+                for (n, asset) in added.iter().enumerate() {
+                    add_asset(db, opp, asset, crate::clarifications::order(stored, n), at).await?;
+                }
                 mark_stale(db, opp).await?;
             }
             Ev::AssetUpdated { asset_id, changes: c, at } => {
@@ -73,16 +106,7 @@ impl Projection for AssetsProjection {
                 .await?;
                 mark_stale(db, opp).await?;
             }
-            Ev::AssetRemoved { asset_id, .. } => {
-                for table in ["asset_matches", "ratecard_lines"] {
-                    sqlx::query(&format!("DELETE FROM {table} WHERE opportunity_id = $1 AND asset_id = $2"))
-                        .bind(opp)
-                        .bind(asset_id)
-                        .execute(&mut *db)
-                        .await?;
-                }
-                sqlx::query("DELETE FROM assets WHERE id = $1").bind(asset_id).execute(&mut *db).await?;
-            }
+            Ev::AssetRemoved { asset_id, .. } => remove_asset(db, opp, *asset_id).await?,
             Ev::MatchesProposed { asset_id, matches, at } => {
                 sqlx::query("DELETE FROM asset_matches WHERE opportunity_id = $1 AND asset_id = $2")
                     .bind(opp)

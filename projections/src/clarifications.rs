@@ -9,6 +9,38 @@ use crate::{Projection, StoredEvent};
 
 pub struct ClarificationsProjection;
 
+/// Sort key: log position first, then the place within one event that raises several.
+pub(crate) fn order(stored: &StoredEvent, n: usize) -> i64 {
+    stored.position * 10_000 + n as i64
+}
+
+async fn insert(
+    db: &mut PgConnection,
+    opportunity_id: uuid::Uuid,
+    c: &domain::clarification::NewClarification,
+    position: i64,
+    at: &chrono::DateTime<chrono::Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO clarifications (id, opportunity_id, category, question, rationale, priority,
+            source_stage, status, position, created_at, updated_at)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(c.clarification_id)
+    .bind(opportunity_id)
+    .bind(&c.category)
+    .bind(&c.question)
+    .bind(&c.rationale)
+    .bind(c.priority.as_str())
+    .bind(i32::from(c.source_stage))
+    .bind(S::Pending.as_str())
+    .bind(position)
+    .bind(at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 #[async_trait]
 impl Projection for ClarificationsProjection {
     fn name(&self) -> &'static str {
@@ -27,24 +59,18 @@ impl Projection for ClarificationsProjection {
     ) -> Result<(), sqlx::Error> {
         let Some(opportunity_id) = stored.opportunity_id() else { return Ok(()) };
         let (id, status, answer, answered_at, reason, at) = match event {
+            Ev::ClarificationsReplaced { removed, added, at, .. } => {
+                sqlx::query("DELETE FROM clarifications WHERE id = ANY($1)")
+                    .bind(removed)
+                    .execute(&mut *db)
+                    .await?;
+                for (n, c) in added.iter().enumerate() {
+                    insert(db, opportunity_id, c, order(stored, n), at).await?;
+                }
+                return Ok(());
+            }
             Ev::ClarificationAdded { clarification: c, at } => {
-                sqlx::query(
-                    "INSERT INTO clarifications (id, opportunity_id, category, question, rationale, priority,
-                        source_stage, status, position, created_at, updated_at)
-                     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10) ON CONFLICT (id) DO NOTHING",
-                )
-                .bind(c.clarification_id)
-                .bind(opportunity_id)
-                .bind(&c.category)
-                .bind(&c.question)
-                .bind(&c.rationale)
-                .bind(c.priority.as_str())
-                .bind(i32::from(c.source_stage))
-                .bind(S::Pending.as_str())
-                .bind(stored.position)
-                .bind(at)
-                .execute(&mut *db)
-                .await?;
+                insert(db, opportunity_id, c, order(stored, 0), at).await?;
                 return Ok(());
             }
             Ev::ClarificationAnswered { clarification_id, answer, at } => {

@@ -64,7 +64,7 @@ impl Projection for OpportunitiesProjection {
                     .await?;
                 }
             }
-            Ev::OpportunityDetailsUpdated { changes: c, .. } => {
+            Ev::OpportunityDetailsUpdated { changes: c, .. } | Ev::IntakeApplied { changes: c, .. } => {
                 // COALESCE keeps untouched fields; the flags say which nullable ones were set (maybe to null).
                 sqlx::query(
                     "UPDATE opportunities SET
