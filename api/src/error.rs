@@ -15,6 +15,9 @@ pub enum ApiError {
     Invalid { field: String, message: String },
     #[error("{message}")]
     Malformed { message: String },
+    /// The request is well-formed but something it builds on is missing (400, naming it).
+    #[error("{message}")]
+    MissingInput { field: String, message: String },
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{0}")]
@@ -61,6 +64,7 @@ impl ApiError {
         match self {
             Self::Invalid { field, .. } => (S::UNPROCESSABLE_ENTITY, "validation-failed", Some(field)),
             Self::Malformed { .. } => (S::BAD_REQUEST, "malformed-request", None),
+            Self::MissingInput { field, .. } => (S::BAD_REQUEST, "missing-input", Some(field)),
             Self::NotFound(_) => (S::NOT_FOUND, "not-found", None),
             Self::Unauthenticated(_) => (S::UNAUTHORIZED, "unauthenticated", None),
             Self::Forbidden(_) => (S::FORBIDDEN, "forbidden", None),

@@ -1,5 +1,6 @@
 //! OSOP's API: the REST server, its authentication, uploads, email, and the command side.
 
+pub mod agents;
 pub mod auth;
 pub mod catalog;
 pub mod clock;

@@ -97,24 +97,30 @@ impl AppState {
 }
 
 impl AppState {
-    /// Publishes the log to NATS in the background until `shutdown` fires (retrying while NATS is down).
-    pub fn spawn_integration_feed(&self, shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    /// Publishes the log to NATS in the background until `shutdown` fires: the integration feed
+    /// and the agent work queue, each from its own checkpoint (retrying while NATS is down).
+    pub fn spawn_publishers(&self, shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
         let state = self.clone();
         tokio::spawn(async move {
             let Some(client) = state.nats.clone() else { return };
             let s = &state.settings;
-            let feed = loop {
-                match IntegrationFeed::connect(
+            let (feed, queue) = loop {
+                let feed = IntegrationFeed::connect(
                     state.pool.clone(),
                     client.clone(),
                     &s.nats_stream,
                     &s.nats_subject_prefix,
-                )
-                .await
-                {
-                    Ok(feed) => break feed,
+                );
+                let queue = crate::agents::queue::connect(
+                    state.pool.clone(),
+                    client.clone(),
+                    &s.nats_stream,
+                    &s.nats_subject_prefix,
+                );
+                match tokio::try_join!(feed, queue) {
+                    Ok(both) => break both,
                     Err(e) => {
-                        tracing::warn!(error = %e, "integration feed stream not ready; retrying");
+                        tracing::warn!(error = %e, "NATS streams not ready; retrying");
                         tokio::time::sleep(std::time::Duration::from_secs(2)).await;
                         if *shutdown.borrow() {
                             return;
@@ -122,7 +128,10 @@ impl AppState {
                     }
                 }
             };
-            feed.run(shutdown, s.projector_interval).await;
+            tokio::join!(
+                feed.run(shutdown.clone(), s.projector_interval),
+                queue.run(shutdown, s.projector_interval)
+            );
         })
     }
 }
@@ -136,7 +145,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let state = AppState::new(settings, pool, nats);
     let (stop, stopped) = watch::channel(false);
     let projector = state.spawn_projector(stopped.clone());
-    let feed = state.spawn_integration_feed(stopped);
+    let publishers = state.spawn_publishers(stopped);
     let listener = tokio::net::TcpListener::bind(&bind).await?;
     tracing::info!(address = %listener.local_addr()?, "OSOP API listening");
     axum::serve(listener, state.router())
@@ -154,6 +163,6 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         .await?;
     let _ = stop.send(true);
     let _ = projector.await;
-    let _ = feed.await;
+    let _ = publishers.await;
     Ok(())
 }

@@ -52,6 +52,15 @@ const SELECT: &str =
         requested_at, finished_at, model, input_tokens, output_tokens, cache_creation_input_tokens,
         cache_read_input_tokens, cost_usd, output, failure FROM agent_runs";
 
+/// One run from the read model.
+pub async fn load_run(state: &AppState, run_id: Uuid) -> ApiResult<AgentRunView> {
+    sqlx::query_as(&format!("{SELECT} WHERE run_id = $1"))
+        .bind(run_id)
+        .fetch_optional(&state.pool)
+        .await?
+        .ok_or(ApiError::NotFound("agent run"))
+}
+
 /// One agent run: its status, artifact, usage and cost (or why it failed).
 #[utoipa::path(get, path = "/api/agent-runs/{id}", tag = "agents", params(("id" = Uuid, Path)),
     responses((status = 200, body = AgentRunView), (status = 404, body = Problem)))]
@@ -60,13 +69,7 @@ async fn get_run(
     State(state): State<AppState>,
     ValidPath(id): ValidPath<String>,
 ) -> ApiResult<Json<AgentRunView>> {
-    let id = uuid_param("id", &id)?;
-    sqlx::query_as(&format!("{SELECT} WHERE run_id = $1"))
-        .bind(id)
-        .fetch_optional(&state.pool)
-        .await?
-        .map(Json)
-        .ok_or(ApiError::NotFound("agent run"))
+    Ok(Json(load_run(&state, uuid_param("id", &id)?).await?))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -1,6 +1,7 @@
 //! The REST surface: each area's router merged in one place, with the OpenAPI document.
 
 pub mod agent_runs;
+pub mod agents;
 pub mod approvals;
 pub mod assets;
 pub mod audit;
@@ -66,6 +67,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(efficiency::router())
         .merge(exports::router())
         .merge(agent_runs::router())
+        .merge(agents::router())
 }
 
 /// The OpenAPI document the code describes.

@@ -1,0 +1,4 @@
+//! The agents' side of the API: the JetStream work queue their requests go to, and what a run
+//! reads (its inputs) and records (its result).
+
+pub mod queue;

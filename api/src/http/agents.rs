@@ -1,0 +1,212 @@
+//! The nine agent endpoints (seed paths). Each records `AgentRunRequested` and answers 202 with the
+//! run; `?wait=SECONDS` waits for the run to end and answers with it, so a simple client gets the
+//! artifact in one call. The work itself happens on the JetStream work queue.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::Json;
+use domain::agent_run::Agent;
+use domain::OpportunityCommand as Cmd;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use super::agent_runs::{load_run, AgentRunView};
+use super::opportunity_view::ensure_exists;
+use crate::auth::{Role, User};
+use crate::clock;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{uuid_param, ValidPath, ValidQuery};
+use crate::startup::AppState;
+
+/// Longest a client may ask to wait for a run.
+const MAX_WAIT_SECS: u64 = 120;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(intake))
+        .routes(routes!(diagnose))
+        .routes(routes!(normalize))
+        .routes(routes!(match_assets))
+        .routes(routes!(delivery_model))
+        .routes(routes!(capability_gaps))
+        .routes(routes!(support_docs))
+        .routes(routes!(pitch_deck))
+        .routes(routes!(implementation_plan))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WaitQuery {
+    /// Seconds to wait for the run to end (0–120); without it the answer is 202 at once.
+    pub wait: Option<u64>,
+}
+
+fn missing(field: &str, message: &str) -> ApiError {
+    ApiError::MissingInput { field: field.into(), message: message.into() }
+}
+
+/// What each agent needs before it can run, checked so a run never starts without its inputs.
+async fn check_inputs(state: &AppState, id: Uuid, agent: Agent) -> ApiResult<String> {
+    let files: Vec<String> =
+        sqlx::query_scalar("SELECT sha256 FROM opportunity_files WHERE opportunity_id = $1 ORDER BY sha256")
+            .bind(id)
+            .fetch_all(&state.pool)
+            .await?;
+    let upstream: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT ON (stage) run_id::text FROM agent_runs
+          WHERE opportunity_id = $1 AND status = 'succeeded' ORDER BY stage, finished_at DESC",
+    )
+    .bind(id)
+    .fetch_all(&state.pool)
+    .await?;
+    let has_diagnosis: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM agent_runs WHERE opportunity_id = $1 AND stage = 2 AND status = 'succeeded')",
+    )
+    .bind(id)
+    .fetch_one(&state.pool)
+    .await?;
+    let assets: i64 = sqlx::query_scalar("SELECT count(*) FROM assets WHERE opportunity_id = $1")
+        .bind(id)
+        .fetch_one(&state.pool)
+        .await?;
+    match agent {
+        Agent::Intake | Agent::Diagnosis | Agent::AssetNormalizer if files.is_empty() => {
+            return Err(missing("files", "upload the brief first: this agent reads the opportunity's files"))
+        }
+        Agent::Matcher if assets == 0 => {
+            return Err(missing("assets", "there are no assets to match: normalise or add assets first"))
+        }
+        Agent::DeliveryModel | Agent::CapabilityGaps | Agent::SupportDocs | Agent::PitchDeck
+            if !has_diagnosis =>
+        {
+            return Err(missing("diagnosis", "run the diagnosis (stage 2) first: this agent builds on it"))
+        }
+        _ => {}
+    }
+    let mut digest = Sha256::new();
+    for part in files.iter().chain(&upstream) {
+        digest.update(part.as_bytes());
+        digest.update(b"\n");
+    }
+    Ok(format!("sha256:{}", hex::encode(digest.finalize())))
+}
+
+async fn request_run(
+    state: &AppState,
+    user: &User,
+    raw_id: &str,
+    agent: Agent,
+    wait: Option<u64>,
+) -> ApiResult<(StatusCode, HeaderMap, Json<AgentRunView>)> {
+    let id = uuid_param("id", raw_id)?;
+    user.require(Role::Editor)?;
+    let wait = match wait {
+        Some(w) if w > MAX_WAIT_SECS => {
+            return Err(ApiError::invalid("wait", format!("wait must be at most {MAX_WAIT_SECS} seconds")))
+        }
+        other => other.unwrap_or(0),
+    };
+    ensure_exists(&state.pool, id).await?;
+    let input_digest = check_inputs(state, id, agent).await?;
+    let run_id = Uuid::new_v4();
+    let command = Cmd::RequestAgentRun {
+        run_id,
+        agent,
+        input_digest,
+        prompt_version: format!("{}/v1", agent.tool()),
+        actor: user.actor(),
+        at: clock::now(),
+    };
+    state.bus.execute(id, command, user).await?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
+    let mut run = load_run(state, run_id).await?;
+    while run.status == "requested" && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        state.projector.catch_up().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+        run = load_run(state, run_id).await?;
+    }
+    let mut headers = HeaderMap::new();
+    if let Ok(location) = HeaderValue::from_str(&format!("/api/agent-runs/{run_id}")) {
+        headers.insert(header::LOCATION, location);
+    }
+    let status = if run.status == "requested" { StatusCode::ACCEPTED } else { StatusCode::OK };
+    Ok((status, headers, Json(run)))
+}
+
+macro_rules! agent_endpoint {
+    ($name:ident, $agent:expr, $path:literal, $doc:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(post, path = $path, tag = "agents", params(("id" = Uuid, Path), WaitQuery),
+            responses((status = 202, body = AgentRunView, description = "requested; see Location"),
+                (status = 200, body = AgentRunView, description = "finished within ?wait"),
+                (status = 400, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+        async fn $name(
+            user: User,
+            State(state): State<AppState>,
+            ValidPath(id): ValidPath<String>,
+            ValidQuery(q): ValidQuery<WaitQuery>,
+        ) -> ApiResult<(StatusCode, HeaderMap, Json<AgentRunView>)> {
+            request_run(&state, &user, &id, $agent, q.wait).await
+        }
+    };
+}
+
+agent_endpoint!(
+    intake,
+    Agent::Intake,
+    "/api/opportunities/{id}/intake",
+    "Stage 1: reads the uploaded files and fills the opportunity's blank fields."
+);
+agent_endpoint!(
+    diagnose,
+    Agent::Diagnosis,
+    "/api/opportunities/{id}/diagnose",
+    "Stage 2: diagnoses the brief and replaces the clarifications diagnosis raised before."
+);
+agent_endpoint!(
+    normalize,
+    Agent::AssetNormalizer,
+    "/api/opportunities/{id}/assets/normalize",
+    "Stage 6: replaces the asset list (and the assets' matches and rate-card lines)."
+);
+agent_endpoint!(
+    match_assets,
+    Agent::Matcher,
+    "/api/opportunities/{id}/match",
+    "Stage 7: proposes up to three catalog matches per asset; a strong first one is selected."
+);
+agent_endpoint!(
+    delivery_model,
+    Agent::DeliveryModel,
+    "/api/opportunities/{id}/delivery-model",
+    "Stage 9: recommends how the work should be delivered."
+);
+agent_endpoint!(
+    capability_gaps,
+    Agent::CapabilityGaps,
+    "/api/opportunities/{id}/capability-gaps",
+    "Stage 12: core capabilities in scope and the gaps, with sourcing."
+);
+agent_endpoint!(
+    support_docs,
+    Agent::SupportDocs,
+    "/api/opportunities/{id}/support-docs",
+    "Stage 13: caveats, assumptions, SLAs, KPIs and governance."
+);
+agent_endpoint!(
+    pitch_deck,
+    Agent::PitchDeck,
+    "/api/opportunities/{id}/pitch-deck",
+    "Stage 15: a slide-by-slide pitch outline from the platform's outputs."
+);
+agent_endpoint!(
+    implementation_plan,
+    Agent::ImplementationPlan,
+    "/api/opportunities/{id}/implementation-plan",
+    "Stage 16: the post-win rollout plan (won deals only)."
+);
