@@ -4,3 +4,5 @@
 //! come next (see the agents issue).
 
 pub mod offline;
+pub mod provider;
+pub mod worker;

@@ -19,6 +19,12 @@ pub struct Settings {
     /// A snapshot of an opportunity is written every this many events.
     pub snapshot_every: usize,
     pub projector_interval: Duration,
+    /// offline (default) or, later, anthropic.
+    pub llm_provider: String,
+    /// Agent workers run inside `serve` (0: run `osop worker` separately).
+    pub workers_in_process: usize,
+    /// Deliveries of an agent request before its run is recorded as failed.
+    pub agent_max_deliver: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -91,6 +97,9 @@ impl Settings {
             max_upload_bytes: number("MAX_UPLOAD_MB", 25usize) * 1024 * 1024,
             snapshot_every: number("SNAPSHOT_EVERY", 50usize),
             projector_interval: Duration::from_millis(number("PROJECTOR_INTERVAL_MS", 200)),
+            llm_provider: var("LLM_PROVIDER", "offline").to_lowercase(),
+            workers_in_process: number("WORKERS_IN_PROCESS", 1usize),
+            agent_max_deliver: number("AGENT_MAX_DELIVER", 4i64),
         }
     }
 }

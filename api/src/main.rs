@@ -19,6 +19,12 @@ struct Cli {
 enum Command {
     /// Run the REST API (applies migrations first) and keep the read models current.
     Serve,
+    /// Run agent workers only (they take runs from the NATS work queue).
+    Worker {
+        /// How many workers to run in this process.
+        #[arg(long, default_value_t = 2)]
+        count: usize,
+    },
     /// Apply the database migrations and exit.
     Migrate,
     /// Empty read models and rebuild them from the event log, with progress.
@@ -45,6 +51,23 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve => startup::serve(Settings::from_env()).await,
+        Command::Worker { count } => {
+            let settings = Settings::from_env();
+            let pool = startup::connect_database(&settings.database_url).await?;
+            startup::migrate(&pool).await?;
+            let nats =
+                startup::connect_nats(&settings.nats_url).await.context("NATS is required for workers")?;
+            let state = startup::AppState::new(settings, pool, Some(nats));
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let workers = api::agents::workers::spawn(&state, count, stopped)?;
+            println!("{count} agent worker(s) running; Ctrl-C to stop");
+            tokio::signal::ctrl_c().await?;
+            let _ = stop.send(true);
+            for w in workers {
+                let _ = w.await;
+            }
+            Ok(())
+        }
         Command::Migrate => {
             let settings = Settings::from_env();
             let pool = startup::connect_database(&settings.database_url).await?;

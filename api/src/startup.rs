@@ -145,7 +145,8 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let state = AppState::new(settings, pool, nats);
     let (stop, stopped) = watch::channel(false);
     let projector = state.spawn_projector(stopped.clone());
-    let publishers = state.spawn_publishers(stopped);
+    let publishers = state.spawn_publishers(stopped.clone());
+    let workers = crate::agents::workers::spawn(&state, state.settings.workers_in_process, stopped)?;
     let listener = tokio::net::TcpListener::bind(&bind).await?;
     tracing::info!(address = %listener.local_addr()?, "OSOP API listening");
     axum::serve(listener, state.router())
@@ -164,5 +165,8 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let _ = stop.send(true);
     let _ = projector.await;
     let _ = publishers.await;
+    for w in workers {
+        let _ = w.await;
+    }
     Ok(())
 }

@@ -5,4 +5,5 @@ pub mod diagnosis;
 pub mod intake;
 pub mod matcher;
 pub mod normaliser;
+pub mod provider;
 pub mod text;

@@ -1,4 +1,6 @@
 //! The agents' side of the API: the JetStream work queue their requests go to, and what a run
 //! reads (its inputs) and records (its result).
 
+pub mod host;
 pub mod queue;
+pub mod workers;

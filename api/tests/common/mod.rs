@@ -96,6 +96,9 @@ pub fn settings(jwks_url: String) -> Settings {
         max_upload_bytes: 2 * 1024 * 1024,
         snapshot_every: 5,
         projector_interval: Duration::from_millis(50),
+        llm_provider: "offline".into(),
+        workers_in_process: 0,
+        agent_max_deliver: 3,
     }
 }
 

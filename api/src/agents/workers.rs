@@ -1,0 +1,67 @@
+//! Starting agent workers against the platform: the provider chosen by configuration, the
+//! API as their host, the work queue of this deployment.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use agent_workers::offline::provider::OfflineProvider;
+use agent_workers::provider::Provider;
+use agent_workers::worker::{Worker, WorkerConfig};
+use tokio::sync::watch;
+
+use super::host::ApiHost;
+use super::queue;
+use crate::startup::AppState;
+
+/// The work-queue settings of this deployment.
+pub fn config(state: &AppState) -> WorkerConfig {
+    let s = &state.settings;
+    WorkerConfig {
+        stream: queue::stream_name(&s.nats_stream),
+        requests_subject: queue::requests_subject(&s.nats_subject_prefix),
+        dead_letter_subject: queue::dead_letter_subject(&s.nats_subject_prefix),
+        durable: format!("{}-agent-workers", s.nats_subject_prefix),
+        max_deliver: s.agent_max_deliver,
+        ack_wait: Duration::from_secs(30),
+    }
+}
+
+/// The provider named by LLM_PROVIDER.
+pub fn provider(state: &AppState) -> anyhow::Result<Arc<dyn Provider>> {
+    match state.settings.llm_provider.as_str() {
+        "offline" => Ok(Arc::new(OfflineProvider)),
+        other => anyhow::bail!("LLM_PROVIDER={other:?} is not available yet; use offline"),
+    }
+}
+
+/// Runs `count` workers until `shutdown` fires.
+pub fn spawn(
+    state: &AppState,
+    count: usize,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    let Some(client) = state.nats.clone() else { return Ok(vec![]) };
+    let provider = provider(state)?;
+    let host = Arc::new(ApiHost::new(state.clone()));
+    Ok((0..count)
+        .map(|_| {
+            let worker = Worker::new(client.clone(), config(state), provider.clone(), host.clone());
+            let shutdown = shutdown.clone();
+            tokio::spawn(async move {
+                // The work-queue stream is created by the publisher; wait for it on a fresh start.
+                loop {
+                    match worker.run(shutdown.clone()).await {
+                        Ok(()) => return,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "agent worker waiting for its queue");
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                            if *shutdown.borrow() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            })
+        })
+        .collect())
+}
