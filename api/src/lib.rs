@@ -15,3 +15,4 @@ pub mod mail;
 pub mod startup;
 pub mod store;
 pub mod uploads;
+pub mod walkthrough;

@@ -25,6 +25,15 @@ enum Command {
         #[arg(long, default_value_t = 2)]
         count: usize,
     },
+    /// The main job: walk a brief through every stage and write the proposal pack.
+    Walkthrough {
+        /// The brief to walk.
+        #[arg(long, default_value = "../shared/briefs/halvorsen-emea-content-rfp.md")]
+        brief: std::path::PathBuf,
+        /// Where the proposal pack is written.
+        #[arg(long, default_value = "out/proposal-pack")]
+        out: std::path::PathBuf,
+    },
     /// Apply the database migrations and exit.
     Migrate,
     /// Empty read models and rebuild them from the event log, with progress.
@@ -66,6 +75,28 @@ async fn main() -> anyhow::Result<()> {
             for w in workers {
                 let _ = w.await;
             }
+            Ok(())
+        }
+        Command::Walkthrough { brief, out } => {
+            let settings = Settings::from_env();
+            let pool = startup::connect_database(&settings.database_url).await?;
+            startup::migrate(&pool).await?;
+            let nats = startup::connect_nats(&settings.nats_url)
+                .await
+                .context("NATS is required for the walkthrough")?;
+            println!(
+                "Walking {} through stages 1–16 (REST + NATS + agent workers, provider: {})",
+                brief.display(),
+                settings.llm_provider
+            );
+            let outcome =
+                api::walkthrough::run(settings, pool, nats, &brief, &out, |line| println!("  {line}"))
+                    .await?;
+            println!("\nProposal pack in {}:", outcome.out_dir.display());
+            for f in &outcome.files {
+                println!("  {}", f.display());
+            }
+            println!("\nTotals: {}", serde_json::to_string_pretty(&outcome.summary)?);
             Ok(())
         }
         Command::Migrate => {

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::clarifications::load_all;
 use super::efficiency::saved_shape;
-use super::opportunity_view::{ensure_exists, load_detail};
+use super::opportunity_view::load_detail;
 use super::ratecard::load_lines;
 use crate::auth::User;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -208,7 +208,18 @@ async fn outline(
     ValidPath(id): ValidPath<String>,
 ) -> ApiResult<Response> {
     let id = uuid_param("id", &id)?;
-    ensure_exists(&state.pool, id).await?;
+    let name = load_detail(&state.pool, id).await?.summary.name;
     // The pitch-deck agent (stage 15) records its outline as an artifact; until it has run there is none.
-    Err(ApiError::NotFound("pitch-deck outline: the pitch-deck agent has not run for this opportunity yet"))
+    let outline: Option<serde_json::Value> = sqlx::query_scalar(
+        "SELECT output FROM agent_runs WHERE opportunity_id = $1 AND agent = 'pitch_deck' AND status = 'succeeded'
+          ORDER BY finished_at DESC LIMIT 1",
+    )
+    .bind(id)
+    .fetch_optional(&state.pool)
+    .await?;
+    let outline = outline.ok_or(ApiError::NotFound(
+        "pitch-deck outline: the pitch-deck agent has not run for this opportunity yet",
+    ))?;
+    let markdown = pitch_markdown::outline_markdown(&outline).map_err(export_failed)?;
+    download(markdown.into_bytes(), MARKDOWN, &format!("{name} - pitch outline.md"))
 }
