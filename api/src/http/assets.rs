@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::clarifications::text;
+use super::opportunity_input::{optional_text, required_text};
 use super::opportunity_view::ensure_exists;
 use crate::auth::{Role, User};
 use crate::clock;
@@ -74,10 +74,6 @@ fn volume(v: i64) -> ApiResult<u32> {
     })
 }
 
-fn optional(field: &str, v: Option<String>, max: usize) -> ApiResult<Option<String>> {
-    v.filter(|s| !s.trim().is_empty()).map(|s| text(field, &s, max)).transpose()
-}
-
 /// The opportunity's assets, in the order they were added.
 #[utoipa::path(get, path = "/api/opportunities/{id}/assets", tag = "assets", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<AssetView>), (status = 404, body = Problem)))]
@@ -122,9 +118,9 @@ async fn add(
     user.require(Role::Editor)?;
     let asset = Asset {
         asset_id: Uuid::new_v4(),
-        raw_name: text("raw_name", &body.raw_name, 300)?,
-        raw_description: optional("raw_description", body.raw_description, 4_000)?,
-        client_tier: optional("client_tier", body.client_tier, 50)?,
+        raw_name: required_text("raw_name", &body.raw_name, 300)?,
+        raw_description: optional_text("raw_description", body.raw_description, 4_000)?,
+        client_tier: optional_text("client_tier", body.client_tier, 50)?,
         volume: volume(body.volume.unwrap_or(1))?,
     };
     let asset_id = asset.asset_id;
@@ -158,9 +154,12 @@ async fn update(
     let (id, asset_id) = (uuid_param("id", &id)?, uuid_param("asset_id", &asset_id)?);
     user.require(Role::Editor)?;
     let changes = AssetChanges {
-        raw_name: body.raw_name.as_deref().map(|n| text("raw_name", n, 300)).transpose()?,
-        raw_description: body.raw_description.map(|d| optional("raw_description", d, 4_000)).transpose()?,
-        client_tier: body.client_tier.map(|t| optional("client_tier", t, 50)).transpose()?,
+        raw_name: body.raw_name.as_deref().map(|n| required_text("raw_name", n, 300)).transpose()?,
+        raw_description: body
+            .raw_description
+            .map(|d| optional_text("raw_description", d, 4_000))
+            .transpose()?,
+        client_tier: body.client_tier.map(|t| optional_text("client_tier", t, 50)).transpose()?,
         volume: body.volume.map(volume).transpose()?,
     };
     load_asset(&state, id, asset_id).await?;
@@ -268,7 +267,7 @@ async fn choose_entry(
     let (id, asset_id) = (uuid_param("id", &id)?, uuid_param("asset_id", &asset_id)?);
     user.require(Role::Editor)?;
     load_asset(&state, id, asset_id).await?;
-    let catalog_id = text("catalog_id", &body.catalog_id, 100)?;
+    let catalog_id = required_text("catalog_id", &body.catalog_id, 100)?;
     let version = crate::catalog::current_version(&state.pool).await?;
     let entry = match version {
         Some(v) => crate::catalog::entries(&state.pool, v, std::slice::from_ref(&catalog_id)).await?.pop(),

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+use super::opportunity_input::required_text;
 use super::opportunity_view::ensure_exists;
 use crate::auth::{Role, User};
 use crate::clock;
@@ -66,17 +67,6 @@ async fn load_one(state: &AppState, id: Uuid, cid: Uuid) -> ApiResult<Clarificat
         .ok_or(ApiError::NotFound("clarification"))
 }
 
-pub fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(ApiError::invalid(field, format!("{field} must not be empty")));
-    }
-    if v.chars().count() > max {
-        return Err(ApiError::invalid(field, format!("{field} must be at most {max} characters")));
-    }
-    Ok(v.to_string())
-}
-
 /// The opportunity's clarifications, RED first.
 #[utoipa::path(get, path = "/api/opportunities/{id}/clarifications", tag = "clarifications",
     params(("id" = Uuid, Path)), responses((status = 200, body = Vec<ClarificationView>), (status = 404, body = Problem)))]
@@ -120,8 +110,8 @@ async fn add(
     };
     let clarification = NewClarification {
         clarification_id: Uuid::new_v4(),
-        category: text("category", &body.category, 100)?,
-        question: text("question", &body.question, 2_000)?,
+        category: required_text("category", &body.category, 100)?,
+        question: required_text("question", &body.question, 2_000)?,
         rationale: body.rationale.trim().chars().take(4_000).collect(),
         priority,
         source_stage: 5,
@@ -154,7 +144,8 @@ async fn change(
     let id = uuid_param("id", &id)?;
     let cid = uuid_param("cid", &cid)?;
     user.require(Role::Editor)?;
-    let answer = body.client_answer.as_deref().map(|a| text("client_answer", a, 20_000)).transpose()?;
+    let answer =
+        body.client_answer.as_deref().map(|a| required_text("client_answer", a, 20_000)).transpose()?;
     let change = match (body.status.as_deref().map(str::trim), answer) {
         (None | Some("answered"), Some(a)) => ClarificationChange::Answer(a),
         (Some("answered") | None, None) => {

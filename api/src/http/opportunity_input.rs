@@ -58,7 +58,8 @@ pub struct OpportunityChanges {
     pub lessons_learned: Option<Option<String>>,
 }
 
-fn required_text(field: &str, value: &str, max: usize) -> ApiResult<String> {
+/// Trimmed text that must not be empty nor longer than `max` characters.
+pub fn required_text(field: &str, value: &str, max: usize) -> ApiResult<String> {
     let v = value.trim();
     if v.is_empty() {
         return Err(ApiError::invalid(field, format!("{field} must not be empty")));
@@ -69,7 +70,8 @@ fn required_text(field: &str, value: &str, max: usize) -> ApiResult<String> {
     Ok(v.to_string())
 }
 
-fn optional_text(field: &str, value: Option<String>, max: usize) -> ApiResult<Option<String>> {
+/// Like `required_text`, but absent or blank is `None`.
+pub fn optional_text(field: &str, value: Option<String>, max: usize) -> ApiResult<Option<String>> {
     match value.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(v) => required_text(field, v, max).map(Some),
