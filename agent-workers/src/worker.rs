@@ -188,7 +188,16 @@ impl Worker {
             }
         };
         match output {
-            Ok(output) => self.host.record_output(opportunity, run, output).await.map_err(Failure::from),
+            Ok(output) => {
+                // Nothing half-written is ever recorded: an output that breaks its schema fails the run.
+                crate::schema::validate(agent, &output.output)
+                    .and_then(|()| match agent {
+                        Agent::Matcher => crate::schema::check_matcher_references(&output.output, &inputs),
+                        _ => Ok(()),
+                    })
+                    .map_err(|e| Failure::GiveUp(format!("malformed output: {e}")))?;
+                self.host.record_output(opportunity, run, output).await.map_err(Failure::from)
+            }
             Err(ProviderError::Transient(reason)) => Err(Failure::Retry(reason)),
             Err(ProviderError::Permanent(reason)) => Err(Failure::GiveUp(reason)),
         }

@@ -70,7 +70,7 @@ async fn a_request_is_queued_once_and_answers_202_with_its_location(pool: sqlx::
     assert_eq!(r.body["status"], "requested");
     assert_eq!(r.body["agent"], "intake");
     assert!(r.body["input_digest"].as_str().unwrap().starts_with("sha256:"));
-    assert_eq!(r.body["prompt_version"], "submit_intake_metadata/v1");
+    assert_eq!(r.body["prompt_version"], "intake/1");
     let run = app.get(&format!("/api/agent-runs/{run_id}"), &token).await;
     assert_eq!(run.body["status"], "requested");
 

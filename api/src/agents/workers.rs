@@ -4,7 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use agent_workers::anthropic::{AnthropicConfig, AnthropicProvider};
 use agent_workers::offline::provider::OfflineProvider;
+use agent_workers::pricing::PriceTable;
 use agent_workers::provider::Provider;
 use agent_workers::worker::{Worker, WorkerConfig};
 use tokio::sync::watch;
@@ -30,7 +32,12 @@ pub fn config(state: &AppState) -> WorkerConfig {
 pub fn provider(state: &AppState) -> anyhow::Result<Arc<dyn Provider>> {
     match state.settings.llm_provider.as_str() {
         "offline" => Ok(Arc::new(OfflineProvider)),
-        other => anyhow::bail!("LLM_PROVIDER={other:?} is not available yet; use offline"),
+        "anthropic" => {
+            let config = AnthropicConfig::from_env().map_err(anyhow::Error::msg)?;
+            let prices = PriceTable::from_env().map_err(anyhow::Error::msg)?;
+            Ok(Arc::new(AnthropicProvider::new(config, prices).map_err(anyhow::Error::msg)?))
+        }
+        other => anyhow::bail!("LLM_PROVIDER={other:?} is not a provider: use offline or anthropic"),
     }
 }
 

@@ -118,7 +118,7 @@ async fn request_run(
         run_id,
         agent,
         input_digest,
-        prompt_version: format!("{}/v1", agent.tool()),
+        prompt_version: agent_workers::prompts::prompt(agent).version,
         actor: user.actor(),
         at: clock::now(),
     };
