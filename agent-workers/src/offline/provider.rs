@@ -6,7 +6,10 @@ use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
 use super::normaliser::NormalizedAsset;
-use super::{diagnosis, intake, matcher, normaliser};
+use super::{
+    capability_gaps, delivery_model, diagnosis, implementation_plan, intake, matcher, normaliser, pitch_deck,
+    support_docs,
+};
 use crate::provider::{AgentInputs, Provider, ProviderError, ProviderOutput};
 
 /// The model name recorded on offline runs.
@@ -56,10 +59,11 @@ impl OfflineProvider {
                     .collect();
                 Ok(json!({ "assets": assets }))
             }
-            other => Err(ProviderError::Permanent(format!(
-                "the offline provider has no rules for the {} agent yet",
-                other.tool()
-            ))),
+            Agent::DeliveryModel => to_value(delivery_model::delivery_model(inputs)),
+            Agent::CapabilityGaps => to_value(capability_gaps::capability_gaps(inputs)),
+            Agent::SupportDocs => to_value(support_docs::support_docs(inputs)),
+            Agent::PitchDeck => to_value(pitch_deck::pitch_deck(inputs)),
+            Agent::ImplementationPlan => to_value(implementation_plan::implementation_plan(inputs)),
         }
     }
 }
