@@ -37,6 +37,13 @@ async fn the_walkthrough_writes_a_complete_proposal_pack(pool: sqlx::PgPool) {
     assert!(summary["ratecard_hours"].as_f64().unwrap() > 0.0, "{summary}");
     assert!(summary["fte_after_efficiency"].as_f64().unwrap() > 0.0, "{summary}");
     assert!(summary["events"].as_u64().unwrap() > 50, "{summary}");
+    // Every agent (stages 1, 2, 6, 7, 9, 12, 13, 15, 16) ran once and succeeded.
+    let failed: i64 = sqlx::query_scalar("SELECT count(*) FROM agent_runs WHERE status <> 'succeeded'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(failed, 0, "every agent run succeeded");
+    assert_eq!(summary["agent_runs"], 9);
 
     for name in [
         "qa-pack.xlsx",
@@ -60,6 +67,14 @@ async fn the_walkthrough_writes_a_complete_proposal_pack(pool: sqlx::PgPool) {
         .read_to_string(&mut document)
         .unwrap();
     assert!(document.contains("?"), "the Word pack holds the questions");
+    let docs: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("support-docs.json")).unwrap()).unwrap();
+    assert!(docs["slas"].as_array().unwrap().len() >= 3 && docs["kpis"].as_array().unwrap().len() >= 3);
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("implementation-plan.json")).unwrap())
+            .unwrap();
+    assert_eq!(plan["market_rollout"].as_array().unwrap().len(), 12);
+    assert!(std::fs::read_to_string(out.join("pitch-outline.md")).unwrap().contains("## "));
     let deck = std::fs::read_to_string(out.join("pitch-deck.md")).unwrap();
     assert!(deck.contains("Halvorsen"));
     let events: serde_json::Value =
