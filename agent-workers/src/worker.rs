@@ -154,7 +154,7 @@ impl Worker {
                 tracing::warn!(%reason, "run failed");
                 match self.host.record_failure(opportunity, run, reason.clone()).await {
                     Ok(()) => {
-                        let dead = format!("{}.{}", self.config.dead_letter_subject, agent_name(agent));
+                        let dead = format!("{}.{}", self.config.dead_letter_subject, agent.name());
                         let body = serde_json::json!({"run_id": run, "opportunity_id": opportunity, "reason": reason});
                         let _ = self.js.publish(dead, body.to_string().into()).await;
                         let _ = message.ack().await;
@@ -216,8 +216,4 @@ impl From<HostError> for Failure {
             HostError::Unavailable(reason) => Failure::Retry(reason),
         }
     }
-}
-
-fn agent_name(agent: Agent) -> String {
-    serde_json::to_value(agent).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }

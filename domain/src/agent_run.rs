@@ -43,6 +43,21 @@ impl Agent {
         Self::ImplementationPlan,
     ];
 
+    /// The snake_case name used on the wire, in subjects and in read models (e.g. "asset_normalizer").
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Intake => "intake",
+            Self::Diagnosis => "diagnosis",
+            Self::AssetNormalizer => "asset_normalizer",
+            Self::Matcher => "matcher",
+            Self::DeliveryModel => "delivery_model",
+            Self::CapabilityGaps => "capability_gaps",
+            Self::SupportDocs => "support_docs",
+            Self::PitchDeck => "pitch_deck",
+            Self::ImplementationPlan => "implementation_plan",
+        }
+    }
+
     pub fn stage(self) -> u8 {
         match self {
             Self::Intake => 1,

@@ -282,3 +282,10 @@ async fn an_output_that_does_not_fit_its_schema_is_refused() {
     let err = given().given(history).when_async(cmd).await.inspect_result().unwrap_err();
     assert!(matches!(err, E::MalformedOutput(ref m) if m.contains("submit_brief_diagnosis")), "{err:?}");
 }
+
+#[test]
+fn agent_names_match_their_serialised_form() {
+    for agent in Agent::ALL {
+        assert_eq!(serde_json::to_value(agent).unwrap(), agent.name());
+    }
+}

@@ -9,10 +9,6 @@ use crate::{Projection, StoredEvent};
 
 pub struct AgentRunsProjection;
 
-fn agent_name(agent: &domain::agent_run::Agent) -> String {
-    serde_json::to_value(agent).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-}
-
 #[async_trait]
 impl Projection for AgentRunsProjection {
     fn name(&self) -> &'static str {
@@ -47,7 +43,7 @@ impl Projection for AgentRunsProjection {
                 )
                 .bind(run_id)
                 .bind(opp)
-                .bind(agent_name(agent))
+                .bind(agent.name())
                 .bind(i32::from(*stage))
                 .bind(input_digest)
                 .bind(prompt_version)

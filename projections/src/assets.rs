@@ -74,7 +74,7 @@ impl Projection for AssetsProjection {
         let Some(opp) = stored.opportunity_id() else { return Ok(()) };
         match event {
             Ev::AssetAdded { asset, at } => {
-                add_asset(db, opp, asset, crate::clarifications::order(stored, 0), at).await?;
+                add_asset(db, opp, asset, stored.order(0), at).await?;
                 mark_stale(db, opp).await?;
             }
             Ev::AssetsNormalized { removed, added, at, .. } => {
@@ -82,7 +82,7 @@ impl Projection for AssetsProjection {
                     remove_asset(db, opp, *asset_id).await?;
                 }
                 for (n, asset) in added.iter().enumerate() {
-                    add_asset(db, opp, asset, crate::clarifications::order(stored, n), at).await?;
+                    add_asset(db, opp, asset, stored.order(n), at).await?;
                 }
                 mark_stale(db, opp).await?;
             }

@@ -9,11 +9,6 @@ use crate::{Projection, StoredEvent};
 
 pub struct ClarificationsProjection;
 
-/// Sort key: log position first, then the place within one event that raises several.
-pub(crate) fn order(stored: &StoredEvent, n: usize) -> i64 {
-    stored.position * 10_000 + n as i64
-}
-
 async fn insert(
     db: &mut PgConnection,
     opportunity_id: uuid::Uuid,
@@ -65,12 +60,12 @@ impl Projection for ClarificationsProjection {
                     .execute(&mut *db)
                     .await?;
                 for (n, c) in added.iter().enumerate() {
-                    insert(db, opportunity_id, c, order(stored, n), at).await?;
+                    insert(db, opportunity_id, c, stored.order(n), at).await?;
                 }
                 return Ok(());
             }
             Ev::ClarificationAdded { clarification: c, at } => {
-                insert(db, opportunity_id, c, order(stored, 0), at).await?;
+                insert(db, opportunity_id, c, stored.order(0), at).await?;
                 return Ok(());
             }
             Ev::ClarificationAnswered { clarification_id, answer, at } => {

@@ -33,6 +33,11 @@ impl StoredEvent {
         event_id(&self.aggregate_type, &self.aggregate_id, self.sequence)
     }
 
+    /// Sort key of the `n`-th item an event adds: log position first, then place within the event.
+    pub fn order(&self, n: usize) -> i64 {
+        self.position * 10_000 + n as i64
+    }
+
     pub fn opportunity_id(&self) -> Option<Uuid> {
         Uuid::parse_str(&self.aggregate_id).ok()
     }
