@@ -61,8 +61,18 @@ fn number<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|v| v.trim().parse().ok()).unwrap_or(default)
 }
 
+/// Where `scripts/stack up` writes the URLs of its private servers.
+fn stack_env_file() -> std::path::PathBuf {
+    let dir =
+        std::env::var_os("OSOP_STACK_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| ".stack".into());
+    dir.join("osop.env")
+}
+
 impl Settings {
     pub fn from_env() -> Self {
+        // The local stack's URLs (written by `scripts/stack up` while its private servers run)
+        // come before `.env`; variables already in the environment win over both.
+        let _ = dotenvy::from_path(stack_env_file());
         let _ = dotenvy::dotenv();
         let tenant_id = var("AZURE_TENANT_ID", "common");
         let bypass = matches!(var("DEV_AUTH_BYPASS", "false").to_lowercase().as_str(), "true" | "1" | "yes");
