@@ -1,12 +1,14 @@
-//! Sends commands to the Opportunity aggregate: stamps who and when, retries lost races, and
-//! waits until the read models show the result so a client reads its own writes.
+//! Sends commands to the Opportunity aggregate: stamps who and when, checks the request's `If-Match`
+//! version, retries lost races, and waits until the read models show the result so a client reads
+//! its own writes.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cqrs_es::{AggregateError, CqrsFramework};
-use domain::{Opportunity, OpportunityCommand, OpportunityError};
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::{Aggregate, AggregateContext, AggregateError, EventStore};
+use domain::{OpportunityCommand, OpportunityError};
 use projections::{GlobalSeq, Projector};
 use sqlx::PgPool;
 use thiserror::Error;
@@ -25,20 +27,22 @@ pub enum CommandError {
     Rejected(#[from] OpportunityError),
     #[error("the opportunity was changed by someone else at the same moment; retry")]
     Conflict,
+    /// The request's `If-Match` named a version the opportunity is no longer (or not yet) at.
+    #[error("the opportunity is at version {actual}, not the version this change was based on")]
+    Stale { actual: usize },
     #[error("event store: {0}")]
     Store(String),
 }
 
 pub struct CommandBus {
-    cqrs: CqrsFramework<Opportunity, OpportunityStore>,
+    store: OpportunityStore,
     pool: PgPool,
     projector: Arc<Projector>,
 }
 
 impl CommandBus {
     pub fn new(pool: PgPool, projector: Arc<Projector>, snapshot_every: usize) -> Self {
-        let store = OpportunityStore::new(pool.clone(), snapshot_every);
-        Self { cqrs: CqrsFramework::new(store, vec![], ()), pool, projector }
+        Self { store: OpportunityStore::new(pool.clone(), snapshot_every), pool, projector }
     }
 
     pub async fn execute(
@@ -54,21 +58,47 @@ impl CommandBus {
             ("user_role".to_string(), by.role.as_str().to_string()),
             ("correlation_id".to_string(), Uuid::new_v4().to_string()),
         ]);
+        let expected = crate::precondition::take();
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.cqrs.execute_with_metadata(&aggregate_id, command.clone(), metadata.clone()).await {
+            match self.decide_and_append(&aggregate_id, command.clone(), metadata.clone(), &expected).await {
                 Ok(()) => break,
-                Err(AggregateError::UserError(e)) => return Err(e.into()),
-                Err(AggregateError::AggregateConflict) if attempt < ATTEMPTS => {
-                    let jitter = rand::random::<u64>() % (2 << attempt.min(6));
-                    tokio::time::sleep(Duration::from_millis(jitter)).await;
-                }
-                Err(AggregateError::AggregateConflict) => return Err(CommandError::Conflict),
-                Err(e) => return Err(CommandError::Store(e.to_string())),
+                Err(Decision::Stale(actual)) => return Err(CommandError::Stale { actual }),
+                Err(Decision::Failed(e)) => match e {
+                    AggregateError::UserError(e) => return Err(e.into()),
+                    AggregateError::AggregateConflict if attempt < ATTEMPTS => {
+                        let jitter = rand::random::<u64>() % (2 << attempt.min(6));
+                        tokio::time::sleep(Duration::from_millis(jitter)).await;
+                    }
+                    AggregateError::AggregateConflict => return Err(CommandError::Conflict),
+                    e => return Err(CommandError::Store(e.to_string())),
+                },
             }
         }
         self.await_read_models(&aggregate_id).await;
+        Ok(())
+    }
+
+    /// One attempt: load (snapshot + later events), check the precondition on the state the
+    /// decision is made on, decide, append with optimistic concurrency. A lost race re-checks the
+    /// precondition on fresh state, so an `If-Match` can never be satisfied by a stale read.
+    async fn decide_and_append(
+        &self,
+        aggregate_id: &str,
+        command: OpportunityCommand,
+        metadata: HashMap<String, String>,
+        expected: &Option<crate::precondition::Expected>,
+    ) -> Result<(), Decision> {
+        let mut context = self.store.load_aggregate(aggregate_id).await?;
+        if let Some(expected) = expected {
+            if !expected.matches(context.current_sequence) {
+                return Err(Decision::Stale(context.current_sequence));
+            }
+        }
+        let sink = EventSink::default();
+        context.aggregate().handle(command, &(), &sink).await.map_err(AggregateError::UserError)?;
+        self.store.commit(sink.collect().await, context, metadata).await?;
         Ok(())
     }
 
@@ -91,5 +121,16 @@ impl CommandBus {
             Ok(false) => tracing::warn!(aggregate_id, "read models still behind after 5 s; answering anyway"),
             Err(e) => tracing::warn!(aggregate_id, error = %e, "could not catch read models up"),
         }
+    }
+}
+
+enum Decision {
+    Stale(usize),
+    Failed(AggregateError<OpportunityError>),
+}
+
+impl From<AggregateError<OpportunityError>> for Decision {
+    fn from(e: AggregateError<OpportunityError>) -> Self {
+        Self::Failed(e)
     }
 }

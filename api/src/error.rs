@@ -34,6 +34,17 @@ pub enum ApiError {
     Conflict,
     #[error("{0}")]
     Unavailable(String),
+    /// A request header is malformed (400, naming it).
+    #[error("{message}")]
+    BadHeader { field: &'static str, message: String },
+    #[error("the opportunity is at version {actual}; this change was based on another (see If-Match and ETag): read it again")]
+    PreconditionFailed { actual: usize },
+    #[error(
+        "this Idempotency-Key was already used for a different request; use a new key for a new request"
+    )]
+    IdempotencyKeyReused,
+    #[error("a request with this Idempotency-Key is still being processed; retry when it has finished")]
+    RequestInFlight,
     #[error("this method is not allowed on this route")]
     MethodNotAllowed,
     #[error("internal error: {0}")]
@@ -74,6 +85,14 @@ impl ApiError {
             Self::TooLarge { field, .. } => (S::PAYLOAD_TOO_LARGE, "too-large", Some(field)),
             Self::Conflict => (S::CONFLICT, "concurrent-change", None),
             Self::Unavailable(_) => (S::SERVICE_UNAVAILABLE, "unavailable", None),
+            Self::BadHeader { field, .. } => (S::BAD_REQUEST, "invalid-header", Some(field)),
+            Self::PreconditionFailed { .. } => {
+                (S::PRECONDITION_FAILED, "precondition-failed", Some("If-Match"))
+            }
+            Self::IdempotencyKeyReused => {
+                (S::UNPROCESSABLE_ENTITY, "idempotency-key-reused", Some("Idempotency-Key"))
+            }
+            Self::RequestInFlight => (S::CONFLICT, "request-in-flight", Some("Idempotency-Key")),
             Self::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method-not-allowed", None),
             Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal", None),
             Self::Rejected(d) => match d {
@@ -112,6 +131,7 @@ impl From<CommandError> for ApiError {
         match e {
             CommandError::Rejected(d) => Self::Rejected(d),
             CommandError::Conflict => Self::Conflict,
+            CommandError::Stale { actual } => Self::PreconditionFailed { actual },
             CommandError::Store(m) => Self::Internal(m),
         }
     }

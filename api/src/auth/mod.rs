@@ -51,7 +51,12 @@ pub enum Authenticator {
 impl FromRequestParts<AppState> for User {
     type Rejection = ApiError;
 
+    /// Signs the caller in once per request: a middleware that needed the caller first (e.g. to
+    /// scope an idempotency key) leaves the user in the request's extensions for the handler.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(user) = parts.extensions.get::<User>() {
+            return Ok(user.clone());
+        }
         let (email, name, role) = match state.auth.as_ref() {
             Authenticator::Bypass(dev) => {
                 let role = Role::parse(&dev.role).unwrap_or(Role::Viewer);
@@ -73,6 +78,8 @@ impl FromRequestParts<AppState> for User {
                 (claims.email, claims.name, None)
             }
         };
-        state.users.sign_in(&email, &name, role).await
+        let user = state.users.sign_in(&email, &name, role).await?;
+        parts.extensions.insert(user.clone());
+        Ok(user)
     }
 }

@@ -11,14 +11,17 @@ pub mod efficiency;
 pub mod exports;
 pub mod files;
 pub mod health;
+pub mod idempotency;
 pub mod notifications;
 pub mod opportunities;
 pub mod opportunity_input;
 pub mod opportunity_view;
+pub mod preconditions;
 pub mod qualification;
 pub mod ratecard;
 pub mod stages;
 pub mod users;
+pub mod write_headers;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, StatusCode};
@@ -74,6 +77,7 @@ fn api() -> OpenApiRouter<AppState> {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut doc) = api().split_for_parts();
     doc.info.version = API_VERSION.to_string();
+    write_headers::document_all(&mut doc);
     doc
 }
 
@@ -102,6 +106,8 @@ pub fn router(state: AppState) -> Router {
         .merge(Scalar::with_url("/api/docs", doc))
         .fallback(|| async { ApiError::NotFound("route").into_response() })
         .layer(axum::middleware::map_response(bare_method_errors_as_problems))
+        .layer(axum::middleware::from_fn(preconditions::if_match))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::idempotency))
         .layer(DefaultBodyLimit::max(upload_limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

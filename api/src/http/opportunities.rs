@@ -1,7 +1,8 @@
 //! Opportunities: create, list, read (now or as of a past version), change, archive.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use domain::OpportunityCommand as Cmd;
 use serde::Deserialize;
@@ -15,6 +16,7 @@ use crate::auth::{Role, User};
 use crate::clock;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{uuid_param, ValidJson, ValidPath, ValidQuery};
+use crate::precondition;
 use crate::startup::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -123,18 +125,43 @@ pub struct AsOf {
 }
 
 /// One opportunity with its stage states; `as_of_version` replays the log up to that version.
-#[utoipa::path(get, path = "/api/opportunities/{id}", tag = "opportunities", params(("id" = Uuid, Path), AsOf),
-    responses((status = 200, body = OpportunityDetail), (status = 404, body = Problem), (status = 422, body = Problem)))]
+/// The `ETag` is the version: send it back as `If-Match` on a change, or as `If-None-Match` here.
+#[utoipa::path(get, path = "/api/opportunities/{id}", tag = "opportunities",
+    params(("id" = Uuid, Path), AsOf,
+        ("If-None-Match" = Option<String>, Header, description = "answer 304 when the opportunity is still at this ETag")),
+    responses(
+        (status = 200, body = OpportunityDetail, headers(("ETag" = String, description = "the opportunity's version, quoted"))),
+        (status = 304, description = "not changed since the ETag in If-None-Match"),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn get_one(
     _user: User,
     State(state): State<AppState>,
     ValidPath(id): ValidPath<String>,
     ValidQuery(q): ValidQuery<AsOf>,
-) -> ApiResult<Json<OpportunityDetail>> {
+    request_headers: HeaderMap,
+) -> ApiResult<Response> {
     let id = uuid_param("id", &id)?;
-    let Some(version) = q.as_of_version else {
-        return Ok(Json(load_detail(&state.pool, id).await?));
+    let detail = match q.as_of_version {
+        None => load_detail(&state.pool, id).await?,
+        Some(version) => as_of(&state, id, version).await?,
     };
+    let etag = precondition::etag(detail.summary.version);
+    let unchanged = request_headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim() == "*" || v.split(',').any(|t| t.trim().trim_start_matches("W/") == etag));
+    if unchanged {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
+    Ok(with_etag(detail).into_response())
+}
+
+/// The answer of every read or change of one opportunity: its detail, tagged with its version.
+fn with_etag(detail: OpportunityDetail) -> ([(HeaderName, String); 1], Json<OpportunityDetail>) {
+    ([(header::ETAG, precondition::etag(detail.summary.version))], Json(detail))
+}
+
+async fn as_of(state: &AppState, id: Uuid, version: i64) -> ApiResult<OpportunityDetail> {
     if version < 1 {
         return Err(ApiError::invalid("as_of_version", "as_of_version must be 1 or more"));
     }
@@ -152,7 +179,7 @@ async fn get_one(
             format!("the opportunity has {reached} versions; as_of_version {version} does not exist yet"),
         ));
     }
-    OpportunityDetail::from_aggregate(&aggregate, reached).map(Json).ok_or(ApiError::NotFound("opportunity"))
+    OpportunityDetail::from_aggregate(&aggregate, reached).ok_or(ApiError::NotFound("opportunity"))
 }
 
 async fn apply_changes(
@@ -184,9 +211,9 @@ async fn update(
     State(state): State<AppState>,
     ValidPath(id): ValidPath<String>,
     ValidJson(body): ValidJson<OpportunityChanges>,
-) -> ApiResult<Json<OpportunityDetail>> {
+) -> ApiResult<impl IntoResponse> {
     let id = uuid_param("id", &id)?;
-    Ok(Json(apply_changes(&state, &user, id, body).await?))
+    Ok(with_etag(apply_changes(&state, &user, id, body).await?))
 }
 
 async fn archive_opportunity(state: &AppState, user: &User, id: Uuid) -> ApiResult<OpportunityDetail> {
@@ -203,9 +230,9 @@ async fn archive(
     user: User,
     State(state): State<AppState>,
     ValidPath(id): ValidPath<String>,
-) -> ApiResult<Json<OpportunityDetail>> {
+) -> ApiResult<impl IntoResponse> {
     let id = uuid_param("id", &id)?;
-    Ok(Json(archive_opportunity(&state, &user, id).await?))
+    Ok(with_etag(archive_opportunity(&state, &user, id).await?))
 }
 
 /// Archives the opportunity (nothing is ever deleted from the log).
@@ -215,9 +242,9 @@ async fn archive_by_delete(
     user: User,
     State(state): State<AppState>,
     ValidPath(id): ValidPath<String>,
-) -> ApiResult<Json<OpportunityDetail>> {
+) -> ApiResult<impl IntoResponse> {
     let id = uuid_param("id", &id)?;
-    Ok(Json(archive_opportunity(&state, &user, id).await?))
+    Ok(with_etag(archive_opportunity(&state, &user, id).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -236,12 +263,12 @@ async fn set_deal_status(
     State(state): State<AppState>,
     ValidPath(id): ValidPath<String>,
     ValidJson(body): ValidJson<DealStatusChange>,
-) -> ApiResult<Json<OpportunityDetail>> {
+) -> ApiResult<impl IntoResponse> {
     let id = uuid_param("id", &id)?;
     let changes = OpportunityChanges {
         deal_status: Some(body.deal_status),
         lessons_learned: Some(body.lessons_learned),
         ..Default::default()
     };
-    Ok(Json(apply_changes(&state, &user, id, changes).await?))
+    Ok(with_etag(apply_changes(&state, &user, id, changes).await?))
 }
