@@ -236,6 +236,12 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
         }
     };
     let caller = user.email.to_lowercase();
+    // Now and then, forget the keys of past days (their retries are over).
+    if rand::random::<u8>() == 0 {
+        let _ = sqlx::query("DELETE FROM idempotency_keys WHERE started_at < now() - interval '24 hours'")
+            .execute(&state.pool)
+            .await;
+    }
     match claim(&state.pool, &caller, &key, &fingerprint(&parts, &bytes)).await {
         Ok(Claim::Fresh) => {}
         Ok(Claim::Replay(response)) => return response,
