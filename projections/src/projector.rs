@@ -143,6 +143,9 @@ impl Projector {
     ) -> Result<i64, ProjectorError> {
         loop {
             let mut tx = self.pool.begin().await?;
+            // A read model and its checkpoint commit together and both derive from the log, so a
+            // batch lost in a server crash is simply applied again: no need to wait for the flush.
+            sqlx::query("SET LOCAL synchronous_commit TO OFF").execute(&mut *tx).await?;
             sqlx::query("INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING")
                 .bind(p.name())
                 .execute(&mut *tx)
