@@ -52,11 +52,8 @@ impl Projector {
     pub async fn catch_up(&self) -> Result<i64, ProjectorError> {
         let _guard = self.running.lock().await;
         while sequencer::sequence_batch(&self.pool, BATCH).await?.is_some_and(|n| n as i64 == BATCH) {}
-        let mut lowest = i64::MAX;
-        for p in &self.projections {
-            lowest = lowest.min(self.run_projection(p.as_ref(), None).await?);
-        }
-        let lowest = if lowest == i64::MAX { 0 } else { lowest };
+        let all: Vec<&dyn Projection> = self.projections.iter().map(|p| p.as_ref()).collect();
+        let lowest = self.run_projections(&all, None).await?;
         self.caught_up.send_replace(lowest);
         Ok(lowest)
     }
@@ -112,8 +109,14 @@ impl Projector {
         let _guard = self.running.lock().await;
         while sequencer::sequence_batch(&self.pool, BATCH).await?.is_some_and(|n| n as i64 == BATCH) {}
         let head = sequencer::head(&self.pool).await?;
-        for p in self.projections.iter().filter(|p| names.is_empty() || names.iter().any(|n| n == p.name())) {
-            let mut tx = self.pool.begin().await?;
+        let chosen: Vec<&dyn Projection> = self
+            .projections
+            .iter()
+            .filter(|p| names.is_empty() || names.iter().any(|n| n == p.name()))
+            .map(|p| p.as_ref())
+            .collect();
+        let mut tx = self.pool.begin().await?;
+        for p in &chosen {
             for table in p.tables() {
                 sqlx::query(&format!("TRUNCATE {table}")).execute(&mut *tx).await?;
             }
@@ -124,55 +127,71 @@ impl Projector {
             .bind(p.name())
             .execute(&mut *tx)
             .await?;
-            tx.commit().await?;
-            self.run_projection(
-                p.as_ref(),
-                Some(&mut |position| progress(RebuildProgress { projection: p.name(), position, head })),
-            )
-            .await?;
         }
+        tx.commit().await?;
+        let mut report = |position| {
+            for p in &chosen {
+                progress(RebuildProgress { projection: p.name(), position, head });
+            }
+        };
+        self.run_projections(&chosen, Some(&mut report)).await?;
         Ok(())
     }
 
-    /// Applies batches to one projection until it reaches the head; each batch is one transaction
-    /// that also moves the checkpoint, so a crash never applies an event twice or skips one.
-    async fn run_projection(
+    /// Applies batches of the log to the given projections until they reach the head. The log is
+    /// read and decoded once per batch for all of them; each batch is one transaction that also
+    /// moves their checkpoints, so a crash never applies an event twice or skips one. A projection
+    /// behind the others (a new one) is fed from its own checkpoint. Returns the lowest checkpoint.
+    async fn run_projections(
         &self,
-        p: &dyn Projection,
+        projections: &[&dyn Projection],
         mut on_batch: Option<&mut (dyn FnMut(i64) + Send)>,
     ) -> Result<i64, ProjectorError> {
+        let names: Vec<&str> = projections.iter().map(|p| p.name()).collect();
         loop {
             let mut tx = self.pool.begin().await?;
-            // A read model and its checkpoint commit together and both derive from the log, so a
+            // Read models and their checkpoints commit together and all derive from the log, so a
             // batch lost in a server crash is simply applied again: no need to wait for the flush.
             sqlx::query("SET LOCAL synchronous_commit TO OFF").execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING")
-                .bind(p.name())
-                .execute(&mut *tx)
-                .await?;
-            let checkpoint: i64 =
-                sqlx::query_scalar("SELECT position FROM projection_checkpoints WHERE name = $1 FOR UPDATE")
-                    .bind(p.name())
-                    .fetch_one(&mut *tx)
-                    .await?;
-            let batch = StoredEvent::read_after(&mut *tx, checkpoint, BATCH).await?;
+            sqlx::query(
+                "INSERT INTO projection_checkpoints (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING",
+            )
+            .bind(&names)
+            .execute(&mut *tx)
+            .await?;
+            // Locked in name order, so two processes catching up never deadlock.
+            let checkpoints: Vec<(String, i64)> = sqlx::query_as(
+                "SELECT name, position FROM projection_checkpoints WHERE name = ANY($1) ORDER BY name FOR UPDATE",
+            )
+            .bind(&names)
+            .fetch_all(&mut *tx)
+            .await?;
+            let checkpoint_of =
+                |name: &str| checkpoints.iter().find(|(n, _)| n == name).map_or(0, |(_, position)| *position);
+            let lowest = checkpoints.iter().map(|(_, position)| *position).min().unwrap_or(0);
+            let batch = StoredEvent::read_after(&mut *tx, lowest, BATCH).await?;
             let Some(last) = batch.last().map(|e| e.position) else {
                 tx.rollback().await?;
-                return Ok(checkpoint);
+                return Ok(lowest);
             };
-            for stored in &batch {
-                if stored.aggregate_type != "Opportunity" {
-                    continue;
-                }
+            let mut decoded = Vec::with_capacity(batch.len());
+            for stored in batch.iter().filter(|e| e.aggregate_type == "Opportunity") {
                 let event = stored
                     .decode()
                     .map_err(|source| ProjectorError::Undecodable { position: stored.position, source })?;
-                p.apply(&mut tx, stored, &event).await?;
+                decoded.push((stored, event));
+            }
+            for p in projections {
+                let from = checkpoint_of(p.name());
+                for (stored, event) in decoded.iter().filter(|(e, _)| e.position > from) {
+                    p.apply(&mut tx, stored, event).await?;
+                }
             }
             sqlx::query(
-                "UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE name = $1",
+                "UPDATE projection_checkpoints SET position = $2, updated_at = now()
+                  WHERE name = ANY($1) AND position < $2",
             )
-            .bind(p.name())
+            .bind(&names)
             .bind(last)
             .execute(&mut *tx)
             .await?;
