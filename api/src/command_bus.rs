@@ -25,8 +25,29 @@ pub enum CommandError {
     Rejected(#[from] OpportunityError),
     #[error("the opportunity was changed by someone else at the same moment; retry")]
     Conflict,
+    /// PostgreSQL could not be reached or the connection was lost: nothing was recorded.
+    #[error("event store unavailable: {0}")]
+    Unavailable(String),
     #[error("event store: {0}")]
     Store(String),
+}
+
+impl From<AggregateError<OpportunityError>> for CommandError {
+    fn from(e: AggregateError<OpportunityError>) -> Self {
+        match e {
+            AggregateError::UserError(e) => e.into(),
+            AggregateError::AggregateConflict => CommandError::Conflict,
+            AggregateError::DatabaseConnectionError(e)
+            | AggregateError::DeserializationError(e)
+            | AggregateError::UnexpectedError(e) => {
+                if crate::outage::is_outage(e.as_ref()) {
+                    CommandError::Unavailable(e.to_string())
+                } else {
+                    CommandError::Store(e.to_string())
+                }
+            }
+        }
+    }
 }
 
 pub struct CommandBus {
@@ -59,13 +80,11 @@ impl CommandBus {
             attempt += 1;
             match self.cqrs.execute_with_metadata(&aggregate_id, command.clone(), metadata.clone()).await {
                 Ok(()) => break,
-                Err(AggregateError::UserError(e)) => return Err(e.into()),
                 Err(AggregateError::AggregateConflict) if attempt < ATTEMPTS => {
                     let jitter = rand::random::<u64>() % (2 << attempt.min(6));
                     tokio::time::sleep(Duration::from_millis(jitter)).await;
                 }
-                Err(AggregateError::AggregateConflict) => return Err(CommandError::Conflict),
-                Err(e) => return Err(CommandError::Store(e.to_string())),
+                Err(e) => return Err(e.into()),
             }
         }
         self.await_read_models(&aggregate_id).await;
