@@ -174,20 +174,27 @@ pub fn osop_env(database_url: &str, nats_url: &str, stream: &str, prefix: &str) 
     .collect()
 }
 
-/// The nats-server binary: `NATS_SERVER_BIN`, /usr/sbin/nats-server, or nats-server on PATH.
-/// A missing binary fails the test (a fault test that cannot run must not pass).
+/// The nats-server binary: `NATS_SERVER_BIN`, /usr/sbin/nats-server, nats-server on PATH, or the
+/// one `scripts/stack` installed. A missing binary fails the test (a fault test that cannot run
+/// must not pass).
 pub fn nats_server_binary() -> PathBuf {
     if let Ok(p) = std::env::var("NATS_SERVER_BIN") {
         return PathBuf::from(p);
     }
-    let system = PathBuf::from("/usr/sbin/nats-server");
-    if system.exists() {
-        return system;
-    }
     let on_path = std::env::var_os("PATH")
-        .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join("nats-server")).find(|p| p.exists()));
-    on_path
-        .expect("nats-server is needed by this fault test: install it, put it on PATH or set NATS_SERVER_BIN")
+        .map(|paths| std::env::split_paths(&paths).map(|d| d.join("nats-server")).collect::<Vec<_>>())
+        .unwrap_or_default();
+    let stack = std::env::var_os("OSOP_STACK_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.stack"));
+    std::iter::once(PathBuf::from("/usr/sbin/nats-server"))
+        .chain(on_path)
+        .chain([stack.join("packages/bin/nats-server")])
+        .find(|p| p.is_file())
+        .expect(
+            "nats-server is needed by this fault test: install it, put it on PATH, run scripts/stack up, \
+             or set NATS_SERVER_BIN",
+        )
 }
 
 /// A private nats-server (JetStream on) that the test can stop and start again on the same port
