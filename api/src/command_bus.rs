@@ -30,8 +30,29 @@ pub enum CommandError {
     /// The request's `If-Match` named a version the opportunity is no longer (or not yet) at.
     #[error("the opportunity is at version {actual}, not the version this change was based on")]
     Stale { actual: usize },
+    /// PostgreSQL could not be reached or the connection was lost: nothing was recorded.
+    #[error("event store unavailable: {0}")]
+    Unavailable(String),
     #[error("event store: {0}")]
     Store(String),
+}
+
+impl From<AggregateError<OpportunityError>> for CommandError {
+    fn from(e: AggregateError<OpportunityError>) -> Self {
+        match e {
+            AggregateError::UserError(e) => e.into(),
+            AggregateError::AggregateConflict => CommandError::Conflict,
+            AggregateError::DatabaseConnectionError(e)
+            | AggregateError::DeserializationError(e)
+            | AggregateError::UnexpectedError(e) => {
+                if crate::outage::is_outage(e.as_ref()) {
+                    CommandError::Unavailable(e.to_string())
+                } else {
+                    CommandError::Store(e.to_string())
+                }
+            }
+        }
+    }
 }
 
 pub struct CommandBus {
@@ -65,15 +86,11 @@ impl CommandBus {
             match self.decide_and_append(&aggregate_id, command.clone(), metadata.clone(), &expected).await {
                 Ok(()) => break,
                 Err(Decision::Stale(actual)) => return Err(CommandError::Stale { actual }),
-                Err(Decision::Failed(e)) => match e {
-                    AggregateError::UserError(e) => return Err(e.into()),
-                    AggregateError::AggregateConflict if attempt < ATTEMPTS => {
-                        let jitter = rand::random::<u64>() % (2 << attempt.min(6));
-                        tokio::time::sleep(Duration::from_millis(jitter)).await;
-                    }
-                    AggregateError::AggregateConflict => return Err(CommandError::Conflict),
-                    e => return Err(CommandError::Store(e.to_string())),
-                },
+                Err(Decision::Failed(AggregateError::AggregateConflict)) if attempt < ATTEMPTS => {
+                    let jitter = rand::random::<u64>() % (2 << attempt.min(6));
+                    tokio::time::sleep(Duration::from_millis(jitter)).await;
+                }
+                Err(Decision::Failed(e)) => return Err(e.into()),
             }
         }
         self.await_read_models(&aggregate_id).await;

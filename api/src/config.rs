@@ -5,6 +5,8 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub database_url: String,
+    /// Longest a request waits for a database connection before it is answered 503.
+    pub database_acquire_timeout: Duration,
     pub nats_url: String,
     /// JetStream stream of the integration feed and the prefix of its subjects.
     pub nats_stream: String,
@@ -25,6 +27,9 @@ pub struct Settings {
     pub workers_in_process: usize,
     /// Deliveries of an agent request before its run is recorded as failed.
     pub agent_max_deliver: i64,
+    /// How long an agent request may go unacknowledged (a killed worker's run is redelivered
+    /// after this); a live worker extends it with heartbeats.
+    pub agent_ack_wait: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -78,6 +83,7 @@ impl Settings {
         let bypass = matches!(var("DEV_AUTH_BYPASS", "false").to_lowercase().as_str(), "true" | "1" | "yes");
         Self {
             database_url: var("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/osop"),
+            database_acquire_timeout: Duration::from_millis(number("DATABASE_ACQUIRE_TIMEOUT_MS", 3_000)),
             nats_url: var("NATS_URL", "nats://127.0.0.1:4222"),
             nats_stream: var("NATS_EVENTS_STREAM", "OSOP_EVENTS"),
             nats_subject_prefix: var("NATS_SUBJECT_PREFIX", "osop"),
@@ -110,6 +116,7 @@ impl Settings {
             llm_provider: var("LLM_PROVIDER", "offline").to_lowercase(),
             workers_in_process: number("WORKERS_IN_PROCESS", 1usize),
             agent_max_deliver: number("AGENT_MAX_DELIVER", 4i64),
+            agent_ack_wait: Duration::from_millis(number("AGENT_ACK_WAIT_MS", 30_000u64).max(100)),
         }
     }
 }

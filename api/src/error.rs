@@ -132,6 +132,7 @@ impl From<CommandError> for ApiError {
             CommandError::Rejected(d) => Self::Rejected(d),
             CommandError::Conflict => Self::Conflict,
             CommandError::Stale { actual } => Self::PreconditionFailed { actual },
+            CommandError::Unavailable(m) => Self::database_unavailable(m),
             CommandError::Store(m) => Self::Internal(m),
         }
     }
@@ -139,7 +140,27 @@ impl From<CommandError> for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
+        if crate::outage::is_connection_failure(&e) {
+            return Self::database_unavailable(e);
+        }
         Self::Internal(format!("database: {e}"))
+    }
+}
+
+impl From<projections::ProjectorError> for ApiError {
+    fn from(e: projections::ProjectorError) -> Self {
+        match e {
+            projections::ProjectorError::Database(e) => e.into(),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl ApiError {
+    /// A lost or refused database connection: 503, so the client retries; the cause is logged.
+    pub fn database_unavailable(cause: impl std::fmt::Display) -> Self {
+        tracing::warn!(error = %cause, "database unavailable");
+        Self::Unavailable(crate::outage::DATABASE_UNAVAILABLE.to_string())
     }
 }
 

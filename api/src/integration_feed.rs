@@ -95,18 +95,26 @@ impl LogPublisher {
     }
 
     /// Publishes every event after the checkpoint, batch by batch; returns how many were sent.
-    /// The checkpoint row stays locked while a batch is in flight, so two processes never
-    /// interleave the feed.
+    /// An advisory lock on the checkpoint's name is held while a batch is in flight, so two
+    /// processes never interleave the feed.
+    ///
+    /// Not a row lock (`FOR UPDATE`): that gives the transaction an id, and while NATS is slow or
+    /// down the open transaction would hold back the sequencer's horizon
+    /// (`pg_snapshot_xmin`), stalling every read model and every command waiting for them.
     pub async fn publish_pending(&self) -> Result<u64, FeedError> {
         let mut sent = 0;
+        sqlx::query("INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING")
+            .bind(self.checkpoint)
+            .execute(&self.pool)
+            .await?;
         loop {
             let mut tx = self.pool.begin().await?;
-            sqlx::query("INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING")
-                .bind(self.checkpoint)
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+                .bind(format!("osop.log-publisher.{}", self.checkpoint))
                 .execute(&mut *tx)
                 .await?;
             let checkpoint: i64 =
-                sqlx::query_scalar("SELECT position FROM projection_checkpoints WHERE name = $1 FOR UPDATE")
+                sqlx::query_scalar("SELECT position FROM projection_checkpoints WHERE name = $1")
                     .bind(self.checkpoint)
                     .fetch_one(&mut *tx)
                     .await?;
@@ -128,7 +136,7 @@ impl LogPublisher {
             sqlx::query(
                 "UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE name = $1",
             )
-            .bind(CHECKPOINT)
+            .bind(self.checkpoint)
             .bind(last)
             .execute(&mut *tx)
             .await?;

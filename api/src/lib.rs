@@ -12,6 +12,7 @@ pub mod extract;
 pub mod http;
 pub mod integration_feed;
 pub mod mail;
+pub mod outage;
 pub mod precondition;
 pub mod startup;
 pub mod store;

@@ -62,7 +62,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => startup::serve(Settings::from_env()).await,
         Command::Worker { count } => {
             let settings = Settings::from_env();
-            let pool = startup::connect_database(&settings.database_url).await?;
+            let pool =
+                startup::connect_database(&settings.database_url, settings.database_acquire_timeout).await?;
             startup::migrate(&pool).await?;
             let nats =
                 startup::connect_nats(&settings.nats_url).await.context("NATS is required for workers")?;
@@ -79,7 +80,8 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Walkthrough { brief, out } => {
             let settings = Settings::from_env();
-            let pool = startup::connect_database(&settings.database_url).await?;
+            let pool =
+                startup::connect_database(&settings.database_url, settings.database_acquire_timeout).await?;
             startup::migrate(&pool).await?;
             let nats = startup::connect_nats(&settings.nats_url)
                 .await
@@ -101,14 +103,16 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Migrate => {
             let settings = Settings::from_env();
-            let pool = startup::connect_database(&settings.database_url).await?;
+            let pool =
+                startup::connect_database(&settings.database_url, settings.database_acquire_timeout).await?;
             startup::migrate(&pool).await?;
             println!("migrations applied to {}", settings.database_url);
             Ok(())
         }
         Command::Replay { projections } => {
             let settings = Settings::from_env();
-            let pool = startup::connect_database(&settings.database_url).await?;
+            let pool =
+                startup::connect_database(&settings.database_url, settings.database_acquire_timeout).await?;
             startup::migrate(&pool).await?;
             let projector = Projector::new(pool);
             let started = std::time::Instant::now();

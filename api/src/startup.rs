@@ -2,6 +2,7 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use projections::Projector;
@@ -31,10 +32,16 @@ pub struct AppState {
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
+/// The connection pool: a request waits at most `acquire_timeout` for a connection, so while
+/// PostgreSQL is unreachable clients get a prompt 503 rather than a hung request.
+pub fn database_pool(options: PgConnectOptions, acquire_timeout: Duration) -> PgPool {
+    PgPoolOptions::new().max_connections(20).acquire_timeout(acquire_timeout).connect_lazy_with(options)
+}
+
 /// Connects to PostgreSQL, creating the database when the server is there but the database is not.
-pub async fn connect_database(url: &str) -> anyhow::Result<PgPool> {
+pub async fn connect_database(url: &str, acquire_timeout: Duration) -> anyhow::Result<PgPool> {
     let options = PgConnectOptions::from_str(url)?;
-    let pool = PgPoolOptions::new().max_connections(20).connect_lazy_with(options.clone());
+    let pool = database_pool(options.clone(), acquire_timeout);
     if let Err(e) = pool.acquire().await {
         let missing = matches!(&e, sqlx::Error::Database(d) if d.code().as_deref() == Some("3D000"));
         if !missing {
@@ -138,7 +145,7 @@ impl AppState {
 
 /// Serves until Ctrl-C or SIGTERM.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let pool = connect_database(&settings.database_url).await?;
+    let pool = connect_database(&settings.database_url, settings.database_acquire_timeout).await?;
     migrate(&pool).await?;
     let nats = connect_nats(&settings.nats_url).await;
     let bind = settings.bind.clone();

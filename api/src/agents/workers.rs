@@ -24,7 +24,7 @@ pub fn config(state: &AppState) -> WorkerConfig {
         dead_letter_subject: queue::dead_letter_subject(&s.nats_subject_prefix),
         durable: format!("{}-agent-workers", s.nats_subject_prefix),
         max_deliver: s.agent_max_deliver,
-        ack_wait: Duration::from_secs(30),
+        ack_wait: s.agent_ack_wait,
     }
 }
 

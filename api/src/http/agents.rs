@@ -127,7 +127,7 @@ async fn request_run(
     let mut run = load_run(state, run_id).await?;
     while run.status == "requested" && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        state.projector.catch_up().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+        state.projector.catch_up().await?;
         run = load_run(state, run_id).await?;
     }
     let mut headers = HeaderMap::new();

@@ -169,7 +169,7 @@ async fn as_of(state: &AppState, id: Uuid, version: i64) -> ApiResult<Opportunit
     let (aggregate, reached) = store
         .load_as_of(&id.to_string(), version as usize)
         .await
-        .map_err(|e| ApiError::Internal(format!("replay failed: {e}")))?;
+        .map_err(|e| ApiError::from(crate::command_bus::CommandError::from(e)))?;
     if reached < version as usize {
         if reached == 0 {
             return Err(ApiError::NotFound("opportunity"));

@@ -78,6 +78,7 @@ pub struct TestApp {
 pub fn settings(jwks_url: String) -> Settings {
     Settings {
         database_url: String::new(),
+        database_acquire_timeout: Duration::from_secs(5),
         nats_url: std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into()),
         // Each test its own stream and subjects, so tests run in parallel.
         nats_stream: format!("OSOP_TEST_{}", uuid::Uuid::new_v4().simple()),
@@ -99,6 +100,7 @@ pub fn settings(jwks_url: String) -> Settings {
         llm_provider: "offline".into(),
         workers_in_process: 0,
         agent_max_deliver: 3,
+        agent_ack_wait: Duration::from_secs(30),
     }
 }
 
