@@ -149,13 +149,21 @@ impl LogPublisher {
     }
 
     /// Keeps publishing until `shutdown` fires; while NATS is down the feed waits and catches up.
-    pub async fn run(&self, mut shutdown: watch::Receiver<bool>, every: Duration) {
+    /// It wakes when `advanced` ticks (a commit in this process was sequenced) and otherwise every
+    /// `every`, for events appended by other processes.
+    pub async fn run(
+        &self,
+        mut shutdown: watch::Receiver<bool>,
+        every: Duration,
+        mut advanced: watch::Receiver<i64>,
+    ) {
         loop {
             if let Err(e) = self.publish_pending().await {
                 tracing::warn!(error = %e, "integration feed paused; retrying");
             }
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}
+                Ok(()) = advanced.changed() => {}
                 _ = shutdown.changed() => return,
             }
         }

@@ -136,8 +136,8 @@ impl AppState {
                 }
             };
             tokio::join!(
-                feed.run(shutdown.clone(), s.projector_interval),
-                queue.run(shutdown, s.projector_interval)
+                feed.run(shutdown.clone(), s.projector_interval, state.projector.advanced()),
+                queue.run(shutdown, s.projector_interval, state.projector.advanced())
             );
         })
     }

@@ -54,8 +54,15 @@ impl Projector {
         while sequencer::sequence_batch(&self.pool, BATCH).await?.is_some_and(|n| n as i64 == BATCH) {}
         let all: Vec<&dyn Projection> = self.projections.iter().map(|p| p.as_ref()).collect();
         let lowest = self.run_projections(&all, None).await?;
-        self.caught_up.send_replace(lowest);
+        // Only real progress ticks `advanced`, so a waiter that catches up itself does not spin.
+        self.caught_up.send_if_modified(|seen| std::mem::replace(seen, lowest) != lowest);
         Ok(lowest)
+    }
+
+    /// Ticks whenever a catch-up in this process moved the read models (and so the log's sequenced
+    /// head): what the publishers and waiting requests wake on, rather than only their poll interval.
+    pub fn advanced(&self) -> watch::Receiver<i64> {
+        self.caught_up.subscribe()
     }
 
     /// Catches up until every projection has passed `position`, or gives up after `timeout`.

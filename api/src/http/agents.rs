@@ -125,8 +125,11 @@ async fn request_run(
     state.bus.execute(id, command, user).await?;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
     let mut run = load_run(state, run_id).await?;
+    let mut advanced = state.projector.advanced();
     while run.status == "requested" && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        // A worker in this process records through the same projector, which wakes us at once;
+        // one elsewhere is seen within the poll.
+        let _ = tokio::time::timeout(Duration::from_millis(50), advanced.changed()).await;
         state.projector.catch_up().await?;
         run = load_run(state, run_id).await?;
     }
