@@ -128,7 +128,7 @@ impl LogPublisher {
             sqlx::query(
                 "UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE name = $1",
             )
-            .bind(CHECKPOINT)
+            .bind(self.checkpoint)
             .bind(last)
             .execute(&mut *tx)
             .await?;
