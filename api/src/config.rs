@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::telemetry::LogFormat;
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub database_url: String,
@@ -25,6 +27,10 @@ pub struct Settings {
     pub workers_in_process: usize,
     /// Deliveries of an agent request before its run is recorded as failed.
     pub agent_max_deliver: i64,
+    /// How log lines are written (`LOG_FORMAT`: text, the default, or json).
+    pub log_format: LogFormat,
+    /// Some: `GET /metrics` wants `Authorization: Bearer <token>`; None: it is open (private network).
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -110,6 +116,8 @@ impl Settings {
             llm_provider: var("LLM_PROVIDER", "offline").to_lowercase(),
             workers_in_process: number("WORKERS_IN_PROCESS", 1usize),
             agent_max_deliver: number("AGENT_MAX_DELIVER", 4i64),
+            log_format: LogFormat::parse(&var("LOG_FORMAT", "text")).unwrap_or_default(),
+            metrics_token: Some(var("METRICS_TOKEN", "")).filter(|t| !t.is_empty()),
         }
     }
 }

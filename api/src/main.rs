@@ -51,17 +51,13 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
-        )
-        .init();
     let cli = Cli::parse();
+    // Read first: it loads `.env`, which may set RUST_LOG and LOG_FORMAT.
+    let settings = Settings::from_env();
+    api::telemetry::logs::init(settings.log_format);
     match cli.command {
-        Command::Serve => startup::serve(Settings::from_env()).await,
+        Command::Serve => startup::serve(settings).await,
         Command::Worker { count } => {
-            let settings = Settings::from_env();
             let pool = startup::connect_database(&settings.database_url).await?;
             startup::migrate(&pool).await?;
             let nats =
@@ -78,7 +74,6 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Walkthrough { brief, out } => {
-            let settings = Settings::from_env();
             let pool = startup::connect_database(&settings.database_url).await?;
             startup::migrate(&pool).await?;
             let nats = startup::connect_nats(&settings.nats_url)
@@ -100,14 +95,12 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate => {
-            let settings = Settings::from_env();
             let pool = startup::connect_database(&settings.database_url).await?;
             startup::migrate(&pool).await?;
             println!("migrations applied to {}", settings.database_url);
             Ok(())
         }
         Command::Replay { projections } => {
-            let settings = Settings::from_env();
             let pool = startup::connect_database(&settings.database_url).await?;
             startup::migrate(&pool).await?;
             let projector = Projector::new(pool);

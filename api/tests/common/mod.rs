@@ -99,6 +99,8 @@ pub fn settings(jwks_url: String) -> Settings {
         llm_provider: "offline".into(),
         workers_in_process: 0,
         agent_max_deliver: 3,
+        log_format: api::telemetry::LogFormat::Text,
+        metrics_token: None,
     }
 }
 
