@@ -24,6 +24,7 @@ use domain::agent_run::{Agent, Usage};
 use rust_decimal::Decimal;
 use serde_json::{json, Value as Json};
 use tokio::sync::watch;
+use tower::ServiceExt;
 
 const HALVORSEN: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/briefs/halvorsen-emea-content-rfp.md");
@@ -460,6 +461,16 @@ async fn a_metrics_token_closes_the_endpoint_to_everyone_else(pool: sqlx::PgPool
     let right = app.call(Method::GET, "/metrics", "scraper-secret", None).await;
     assert_eq!(right.status, StatusCode::OK);
     assert!(String::from_utf8(right.bytes).unwrap().contains("osop_projection_lag_events"));
+    // A worker-only process serves the same endpoint, token and all.
+    let alone = api::http::scrape::standalone(app.state.clone());
+    let request = |token: &str| {
+        Request::get("/metrics")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(alone.clone().oneshot(request("not-it")).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(alone.oneshot(request("scraper-secret")).await.unwrap().status(), StatusCode::OK);
     // The scrape endpoint is not part of the API document.
     let doc = app.get("/api/openapi.json", "").await;
     assert!(doc.body["paths"].get("/metrics").is_none());

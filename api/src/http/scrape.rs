@@ -4,6 +4,8 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
 use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, ApiResult};
@@ -36,4 +38,9 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> ApiRe
         Err(e) => tracing::warn!(error = %e, "projection lag not measured"),
     }
     Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], body))
+}
+
+/// `/metrics` alone, for a process that runs workers but not the API (`osop worker --metrics-bind`).
+pub fn standalone(state: AppState) -> Router {
+    Router::new().route("/metrics", get(metrics)).with_state(state)
 }
