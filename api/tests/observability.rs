@@ -347,6 +347,11 @@ async fn metrics_count_requests_commands_and_agent_runs(pool: sqlx::PgPool) {
     assert_eq!(intake.body["status"], "succeeded", "{}", intake.body);
     let diagnosis = app.post(&format!("/api/opportunities/{id}/diagnose?wait=60"), &token, json!({})).await;
     assert_eq!(diagnosis.body["status"], "failed", "{}", diagnosis.body);
+    // The worker records a failure under the id of the request that asked for the run, too.
+    let failed =
+        trail(&app, &id).await.into_iter().find(|e| e.0 == "AgentRunFailed").expect("AgentRunFailed");
+    assert_eq!(failed.1, echoed(&diagnosis), "{failed:?}");
+    assert_eq!(failed.2, "agent-worker@osop.local");
 
     // The worker counts a delivery after it has recorded it, so the count may trail the answer.
     let goal = value(&before, runs, &diagnosis_failed) + 1.0;
