@@ -58,7 +58,8 @@ async fn main() -> anyhow::Result<()> {
     // Read first: it loads `.env`, which may set RUST_LOG, LOG_FORMAT and flags' variables.
     let settings = Settings::from_env();
     let cli = Cli::parse();
-    api::telemetry::logs::init(settings.log_format);
+    let service = matches!(cli.command, Command::Serve | Command::Worker { .. });
+    api::telemetry::logs::init(settings.log_format, service);
     match cli.command {
         Command::Serve => startup::serve(settings).await,
         Command::Worker { count, metrics_bind } => {

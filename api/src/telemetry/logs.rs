@@ -3,8 +3,10 @@
 
 use tracing_subscriber::EnvFilter;
 
-/// The default filter when `RUST_LOG` is unset or unreadable.
-const DEFAULT_FILTER: &str = "info,sqlx=warn,tower_http=info";
+/// The default filter of the long-running services when `RUST_LOG` is unset or unreadable.
+const SERVICE_FILTER: &str = "info,sqlx=warn,tower_http=info";
+/// The one-shot commands' default: they print their own progress, logs would bury it.
+const COMMAND_FILTER: &str = "warn";
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum LogFormat {
@@ -24,9 +26,11 @@ impl LogFormat {
     }
 }
 
-/// Installs the global subscriber; call once, first thing in `main`.
-pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| DEFAULT_FILTER.into());
+/// Installs the global subscriber; call once, first thing in `main`. `service`: a long-running
+/// process (serve, worker), which logs at info by default; otherwise warnings only.
+pub fn init(format: LogFormat, service: bool) {
+    let default = if service { SERVICE_FILTER } else { COMMAND_FILTER };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| default.into());
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     match format {
         // Flattened fields and the current span's fields make each line self-contained for a
