@@ -8,5 +8,6 @@ pub mod offline;
 pub mod pricing;
 pub mod prompts;
 pub mod provider;
+pub mod run_metrics;
 pub mod schema;
 pub mod worker;

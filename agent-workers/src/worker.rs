@@ -1,9 +1,11 @@
 //! The worker loop: takes agent requests from the JetStream work queue, runs the provider, and
 //! records the result through its host. Explicit acks, bounded redeliveries, a dead letter on
-//! exhaustion, and progress heartbeats while a provider call runs.
+//! exhaustion, and progress heartbeats while a provider call runs. Each delivery runs in a span
+//! carrying the correlation id of the request that asked for it, and passes that id on to what it
+//! records.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, consumer::pull, AckKind};
 use async_trait::async_trait;
@@ -12,9 +14,11 @@ use futures::StreamExt;
 use serde::Deserialize;
 use thiserror::Error;
 use tokio::sync::watch;
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::provider::{AgentInputs, Provider, ProviderError, ProviderOutput};
+use crate::run_metrics::{self, Outcome};
 
 #[derive(Debug, Error)]
 pub enum HostError {
@@ -27,6 +31,8 @@ pub enum HostError {
 }
 
 /// What the worker needs from the platform: a run's inputs, and a place to record its result.
+/// `correlation_id` is the one the run was requested under (None on a request that had none);
+/// what is recorded should carry it.
 #[async_trait]
 pub trait RunHost: Send + Sync {
     async fn inputs(&self, opportunity_id: Uuid, agent: Agent) -> Result<AgentInputs, HostError>;
@@ -34,12 +40,14 @@ pub trait RunHost: Send + Sync {
         &self,
         opportunity_id: Uuid,
         run_id: Uuid,
+        correlation_id: Option<&str>,
         output: ProviderOutput,
     ) -> Result<(), HostError>;
     async fn record_failure(
         &self,
         opportunity_id: Uuid,
         run_id: Uuid,
+        correlation_id: Option<&str>,
         reason: String,
     ) -> Result<(), HostError>;
 }
@@ -64,10 +72,13 @@ struct RequestData {
     agent: Agent,
 }
 
+/// The work-queue message: the CloudEvent of `AgentRunRequested`.
 #[derive(Deserialize)]
 struct Request {
     subject: Uuid,
     data: RequestData,
+    #[serde(default, rename = "osopcorrelationid")]
+    correlation_id: Option<String>,
 }
 
 #[derive(Debug, Error)]
@@ -137,35 +148,56 @@ impl Worker {
                 return;
             }
         };
-        let (opportunity, run, agent) = (request.subject, request.data.run_id, request.data.agent);
         let delivered = message.info().map(|i| i.delivered).unwrap_or(1);
-        let span = tracing::info_span!("agent_run", %run, agent = agent.tool(), delivered);
-        let _enter = span.enter();
-        match self.attempt(&message, opportunity, run, agent).await {
+        let span = tracing::info_span!(
+            "agent_run",
+            run = %request.data.run_id,
+            agent = request.data.agent.name(),
+            delivered,
+            correlation_id = request.correlation_id.as_deref().unwrap_or_default(),
+        );
+        self.deliver(&message, &request, delivered).instrument(span).await
+    }
+
+    /// Works one delivery of a run and settles it with the queue: ack, retry later, or give up.
+    async fn deliver(&self, message: &jetstream::Message, request: &Request, delivered: i64) {
+        let (opportunity, run, agent) = (request.subject, request.data.run_id, request.data.agent);
+        let correlation = request.correlation_id.as_deref();
+        if delivered > 1 {
+            run_metrics::redelivered(agent);
+        }
+        let started = Instant::now();
+        let outcome = match self.attempt(message, opportunity, run, agent, correlation).await {
             Ok(()) => {
                 let _ = message.ack().await;
+                Outcome::Succeeded
             }
             Err(Failure::Retry(reason)) if delivered < self.config.max_deliver => {
                 tracing::warn!(%reason, "run will be retried");
                 let delay = Duration::from_millis(200 * 2u64.pow(delivered.clamp(0, 8) as u32));
                 let _ = message.ack_with(AckKind::Nak(Some(delay))).await;
+                Outcome::Retried
             }
             Err(Failure::Retry(reason) | Failure::GiveUp(reason)) => {
                 tracing::warn!(%reason, "run failed");
-                match self.host.record_failure(opportunity, run, reason.clone()).await {
+                match self.host.record_failure(opportunity, run, correlation, reason.clone()).await {
                     Ok(()) => {
                         let dead = format!("{}.{}", self.config.dead_letter_subject, agent.name());
                         let body = serde_json::json!({"run_id": run, "opportunity_id": opportunity, "reason": reason});
                         let _ = self.js.publish(dead, body.to_string().into()).await;
+                        run_metrics::dead_lettered(agent);
                         let _ = message.ack().await;
+                        Outcome::Failed
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "failure not recorded; will retry");
                         let _ = message.ack_with(AckKind::Nak(Some(Duration::from_secs(1)))).await;
+                        Outcome::Retried
                     }
                 }
             }
-        }
+        };
+        run_metrics::delivery(agent, outcome, started.elapsed());
     }
 
     async fn attempt(
@@ -174,6 +206,7 @@ impl Worker {
         opportunity: Uuid,
         run: Uuid,
         agent: Agent,
+        correlation: Option<&str>,
     ) -> Result<(), Failure> {
         let inputs = self.host.inputs(opportunity, agent).await.map_err(Failure::from)?;
         // Keep the delivery alive while the provider works: long calls must not be redelivered.
@@ -189,6 +222,7 @@ impl Worker {
         };
         match output {
             Ok(output) => {
+                run_metrics::usage(agent, &output.model, &output.usage, output.cost_usd);
                 // Nothing half-written is ever recorded: an output that breaks its schema fails the run.
                 crate::schema::validate(agent, &output.output)
                     .and_then(|()| match agent {
@@ -196,7 +230,7 @@ impl Worker {
                         _ => Ok(()),
                     })
                     .map_err(|e| Failure::GiveUp(format!("malformed output: {e}")))?;
-                self.host.record_output(opportunity, run, output).await.map_err(Failure::from)
+                self.host.record_output(opportunity, run, correlation, output).await.map_err(Failure::from)
             }
             Err(ProviderError::Transient(reason)) => Err(Failure::Retry(reason)),
             Err(ProviderError::Permanent(reason)) => Err(Failure::GiveUp(reason)),

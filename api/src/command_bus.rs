@@ -1,10 +1,10 @@
-//! Sends commands to the Opportunity aggregate: stamps who and when, checks the request's `If-Match`
-//! version, retries lost races, and waits until the read models show the result so a client reads
-//! its own writes.
+//! Sends commands to the Opportunity aggregate: stamps who, when and on whose behalf (the
+//! correlation id), checks the request's `If-Match` version, retries lost races, counts outcomes,
+//! and waits until the read models show the result so a client reads its own writes.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, AggregateContext, AggregateError, EventStore};
@@ -15,6 +15,7 @@ use thiserror::Error;
 use uuid::Uuid;
 
 use crate::auth::User;
+use crate::correlation::CorrelationId;
 use crate::store::OpportunityStore;
 
 /// Attempts for a command that loses an optimistic-concurrency race; each attempt re-decides on
@@ -66,18 +67,43 @@ impl CommandBus {
         Self { store: OpportunityStore::new(pool.clone(), snapshot_every), pool, projector }
     }
 
+    /// Runs `command` on opportunity `id` as `by`. Its events carry the current correlation id
+    /// (the request's, or the agent run's), or a fresh one when there is none.
     pub async fn execute(
         &self,
         id: Uuid,
         command: OpportunityCommand,
         by: &User,
     ) -> Result<(), CommandError> {
+        let name: &'static str = (&command).into();
+        let started = Instant::now();
+        let result = self.execute_once(id, command, by).await;
+        let outcome = match &result {
+            Ok(()) => "ok",
+            Err(CommandError::Rejected(_)) => "rejected",
+            Err(CommandError::Conflict) => "conflict",
+            Err(CommandError::Stale { .. }) => "stale",
+            Err(CommandError::Unavailable(_)) => "unavailable",
+            Err(CommandError::Store(_)) => "error",
+        };
+        metrics::counter!("osop_commands_total", "command" => name, "outcome" => outcome).increment(1);
+        metrics::histogram!("osop_command_duration_seconds", "command" => name).record(started.elapsed());
+        result
+    }
+
+    async fn execute_once(
+        &self,
+        id: Uuid,
+        command: OpportunityCommand,
+        by: &User,
+    ) -> Result<(), CommandError> {
         let aggregate_id = id.to_string();
+        let correlation = CorrelationId::current().unwrap_or_else(CorrelationId::generate);
         let metadata = HashMap::from([
             ("user_email".to_string(), by.email.clone()),
             ("user_name".to_string(), by.name.clone()),
             ("user_role".to_string(), by.role.as_str().to_string()),
-            ("correlation_id".to_string(), Uuid::new_v4().to_string()),
+            ("correlation_id".to_string(), correlation.to_string()),
         ]);
         let expected = crate::precondition::take();
         let mut attempt = 0;

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::telemetry::LogFormat;
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub database_url: String,
@@ -30,6 +32,10 @@ pub struct Settings {
     /// How long an agent request may go unacknowledged (a killed worker's run is redelivered
     /// after this); a live worker extends it with heartbeats.
     pub agent_ack_wait: Duration,
+    /// How log lines are written (`LOG_FORMAT`: text, the default, or json).
+    pub log_format: LogFormat,
+    /// Some: `GET /metrics` wants `Authorization: Bearer <token>`; None: it is open (private network).
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -117,6 +123,8 @@ impl Settings {
             workers_in_process: number("WORKERS_IN_PROCESS", 1usize),
             agent_max_deliver: number("AGENT_MAX_DELIVER", 4i64),
             agent_ack_wait: Duration::from_millis(number("AGENT_ACK_WAIT_MS", 30_000u64).max(100)),
+            log_format: LogFormat::parse(&var("LOG_FORMAT", "text")).unwrap_or_default(),
+            metrics_token: Some(var("METRICS_TOKEN", "")).filter(|t| !t.is_empty()),
         }
     }
 }

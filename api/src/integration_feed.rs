@@ -49,7 +49,7 @@ pub type IntegrationFeed = LogPublisher;
 pub fn cloud_event(e: &StoredEvent) -> Value {
     // Stored payloads are `{"EventType": {...}}`; `data` carries the inner fields.
     let data = e.payload.get(&e.event_type).cloned().unwrap_or_else(|| e.payload.clone());
-    json!({
+    let mut event = json!({
         "specversion": "1.0",
         "id": e.id().to_string(),
         "source": format!("/osop/opportunities/{}", e.aggregate_id),
@@ -61,7 +61,12 @@ pub fn cloud_event(e: &StoredEvent) -> Value {
         "osopversion": e.sequence,
         "osopactor": e.actor(),
         "data": data,
-    })
+    });
+    // The request (or agent run) that caused it; workers carry it on to the events they record.
+    if let Some(correlation) = e.correlation_id() {
+        event["osopcorrelationid"] = Value::from(correlation);
+    }
+    event
 }
 
 impl LogPublisher {

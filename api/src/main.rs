@@ -24,6 +24,10 @@ enum Command {
         /// How many workers to run in this process.
         #[arg(long, default_value_t = 2)]
         count: usize,
+        /// Serve the workers' metrics at http://ADDR/metrics (the API's /metrics does not see
+        /// another process's workers).
+        #[arg(long, env = "METRICS_BIND")]
+        metrics_bind: Option<String>,
     },
     /// The main job: walk a brief through every stage and write the proposal pack.
     Walkthrough {
@@ -51,17 +55,14 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
-        )
-        .init();
+    // Read first: it loads `.env`, which may set RUST_LOG, LOG_FORMAT and flags' variables.
+    let settings = Settings::from_env();
     let cli = Cli::parse();
+    let service = matches!(cli.command, Command::Serve | Command::Worker { .. });
+    api::telemetry::logs::init(settings.log_format, service);
     match cli.command {
-        Command::Serve => startup::serve(Settings::from_env()).await,
-        Command::Worker { count } => {
-            let settings = Settings::from_env();
+        Command::Serve => startup::serve(settings).await,
+        Command::Worker { count, metrics_bind } => {
             let pool =
                 startup::connect_database(&settings.database_url, settings.database_acquire_timeout).await?;
             startup::migrate(&pool).await?;
@@ -69,17 +70,25 @@ async fn main() -> anyhow::Result<()> {
                 startup::connect_nats(&settings.nats_url).await.context("NATS is required for workers")?;
             let state = startup::AppState::new(settings, pool, Some(nats));
             let (stop, stopped) = tokio::sync::watch::channel(false);
+            let upkeep = api::telemetry::recorder::spawn_upkeep(stopped.clone());
+            if let Some(bind) = metrics_bind.filter(|b| !b.trim().is_empty()) {
+                let listener =
+                    tokio::net::TcpListener::bind(&bind).await.with_context(|| format!("binding {bind}"))?;
+                println!("worker metrics at http://{}/metrics", listener.local_addr()?);
+                let router = api::http::scrape::standalone(state.clone());
+                tokio::spawn(async move { axum::serve(listener, router).await });
+            }
             let workers = api::agents::workers::spawn(&state, count, stopped)?;
             println!("{count} agent worker(s) running; Ctrl-C to stop");
             tokio::signal::ctrl_c().await?;
             let _ = stop.send(true);
+            let _ = upkeep.await;
             for w in workers {
                 let _ = w.await;
             }
             Ok(())
         }
         Command::Walkthrough { brief, out } => {
-            let settings = Settings::from_env();
             let pool =
                 startup::connect_database(&settings.database_url, settings.database_acquire_timeout).await?;
             startup::migrate(&pool).await?;
@@ -102,7 +111,6 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate => {
-            let settings = Settings::from_env();
             let pool =
                 startup::connect_database(&settings.database_url, settings.database_acquire_timeout).await?;
             startup::migrate(&pool).await?;
@@ -110,7 +118,6 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Replay { projections } => {
-            let settings = Settings::from_env();
             let pool =
                 startup::connect_database(&settings.database_url, settings.database_acquire_timeout).await?;
             startup::migrate(&pool).await?;

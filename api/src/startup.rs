@@ -74,6 +74,8 @@ pub async fn connect_nats(url: &str) -> Option<async_nats::Client> {
 
 impl AppState {
     pub fn new(settings: Settings, pool: PgPool, nats: Option<async_nats::Client>) -> Self {
+        // Before anything records: until a recorder is installed the metrics macros do nothing.
+        crate::telemetry::recorder::handle();
         let projector = Arc::new(Projector::new(pool.clone()));
         let auth = match &settings.dev_identity {
             Some(dev) => Authenticator::Bypass(dev.clone()),
@@ -153,6 +155,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let (stop, stopped) = watch::channel(false);
     let projector = state.spawn_projector(stopped.clone());
     let publishers = state.spawn_publishers(stopped.clone());
+    let upkeep = crate::telemetry::recorder::spawn_upkeep(stopped.clone());
     let workers = crate::agents::workers::spawn(&state, state.settings.workers_in_process, stopped)?;
     let listener = tokio::net::TcpListener::bind(&bind).await?;
     tracing::info!(address = %listener.local_addr()?, "OSOP API listening");
@@ -172,6 +175,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let _ = stop.send(true);
     let _ = projector.await;
     let _ = publishers.await;
+    let _ = upkeep.await;
     for w in workers {
         let _ = w.await;
     }

@@ -120,15 +120,27 @@ impl RunHost for CrashOnce {
     async fn inputs(&self, o: Uuid, a: Agent) -> Result<AgentInputs, HostError> {
         self.inner.inputs(o, a).await
     }
-    async fn record_output(&self, o: Uuid, r: Uuid, out: ProviderOutput) -> Result<(), HostError> {
-        self.inner.record_output(o, r, out).await?;
+    async fn record_output(
+        &self,
+        o: Uuid,
+        r: Uuid,
+        c: Option<&str>,
+        out: ProviderOutput,
+    ) -> Result<(), HostError> {
+        self.inner.record_output(o, r, c, out).await?;
         if self.crashed.fetch_add(1, Ordering::SeqCst) == 0 {
             return Err(HostError::Unavailable("worker killed before ack".into()));
         }
         Ok(())
     }
-    async fn record_failure(&self, o: Uuid, r: Uuid, reason: String) -> Result<(), HostError> {
-        self.inner.record_failure(o, r, reason).await
+    async fn record_failure(
+        &self,
+        o: Uuid,
+        r: Uuid,
+        c: Option<&str>,
+        reason: String,
+    ) -> Result<(), HostError> {
+        self.inner.record_failure(o, r, c, reason).await
     }
 }
 

@@ -27,7 +27,8 @@ pub struct Actor {
     pub is_admin: bool,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// `&'static str` of a command is its variant name (e.g. "CompleteStage"), for logs and metrics.
+#[derive(Clone, Debug, PartialEq, strum::IntoStaticStr)]
 pub enum OpportunityCommand {
     CreateOpportunity {
         opportunity_id: Uuid,

@@ -52,6 +52,11 @@ impl StoredEvent {
         self.metadata.get("user_email").and_then(Value::as_str)
     }
 
+    /// The request or agent run that caused it, as stamped in the metadata.
+    pub fn correlation_id(&self) -> Option<&str> {
+        self.metadata.get("correlation_id").and_then(Value::as_str)
+    }
+
     pub(crate) fn from_row(row: &PgRow) -> Result<Self, sqlx::Error> {
         Ok(Self {
             position: row.try_get("position")?,

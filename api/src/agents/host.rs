@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::auth::{Role, User};
 use crate::command_bus::CommandError;
+use crate::correlation::CorrelationId;
 use crate::startup::AppState;
 
 pub struct ApiHost {
@@ -33,8 +34,19 @@ impl ApiHost {
         Self { state, worker }
     }
 
-    async fn execute(&self, opportunity: Uuid, command: Cmd) -> Result<(), HostError> {
-        self.state.bus.execute(opportunity, command, &self.worker).await.map_err(|e| match e {
+    /// Sends `command` under the run's correlation id, so what it records joins the request's trail.
+    async fn execute(
+        &self,
+        opportunity: Uuid,
+        correlation: Option<&str>,
+        command: Cmd,
+    ) -> Result<(), HostError> {
+        let sent = self.state.bus.execute(opportunity, command, &self.worker);
+        let result = match correlation.and_then(CorrelationId::parse) {
+            Some(id) => id.scope(sent).await,
+            None => sent.await,
+        };
+        result.map_err(|e| match e {
             CommandError::Rejected(reason) => HostError::Rejected(reason.to_string()),
             other => HostError::Unavailable(other.to_string()),
         })
@@ -114,6 +126,7 @@ impl RunHost for ApiHost {
         &self,
         opportunity: Uuid,
         run_id: Uuid,
+        correlation: Option<&str>,
         o: ProviderOutput,
     ) -> Result<(), HostError> {
         let command = Cmd::RecordAgentOutput {
@@ -124,10 +137,17 @@ impl RunHost for ApiHost {
             cost_usd: o.cost_usd,
             at: crate::clock::now(),
         };
-        self.execute(opportunity, command).await
+        self.execute(opportunity, correlation, command).await
     }
 
-    async fn record_failure(&self, opportunity: Uuid, run_id: Uuid, reason: String) -> Result<(), HostError> {
-        self.execute(opportunity, Cmd::RecordAgentFailure { run_id, reason, at: crate::clock::now() }).await
+    async fn record_failure(
+        &self,
+        opportunity: Uuid,
+        run_id: Uuid,
+        correlation: Option<&str>,
+        reason: String,
+    ) -> Result<(), HostError> {
+        let command = Cmd::RecordAgentFailure { run_id, reason, at: crate::clock::now() };
+        self.execute(opportunity, correlation, command).await
     }
 }

@@ -19,6 +19,9 @@ pub mod opportunity_view;
 pub mod preconditions;
 pub mod qualification;
 pub mod ratecard;
+pub mod request_id;
+pub mod request_metrics;
+pub mod scrape;
 pub mod stages;
 pub mod users;
 pub mod write_headers;
@@ -28,7 +31,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_scalar::{Scalar, Servable};
@@ -104,11 +108,20 @@ pub fn router(state: AppState) -> Router {
     routes
         .route("/api/openapi.json", get(move || async move { Json(spec.clone()) }))
         .merge(Scalar::with_url("/api/docs", doc))
+        // For the scraper on the private network; deliberately not part of the API document.
+        .route("/metrics", get(scrape::metrics))
         .fallback(|| async { ApiError::NotFound("route").into_response() })
         .layer(axum::middleware::map_response(bare_method_errors_as_problems))
         .layer(axum::middleware::from_fn(preconditions::if_match))
         .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::idempotency))
         .layer(DefaultBodyLimit::max(upload_limit))
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(request_metrics::record))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_id::span)
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        // Outermost: the id is there for the span, the handlers and the response.
+        .layer(axum::middleware::from_fn(request_id::assign))
         .with_state(state)
 }

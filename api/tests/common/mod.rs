@@ -101,6 +101,8 @@ pub fn settings(jwks_url: String) -> Settings {
         workers_in_process: 0,
         agent_max_deliver: 3,
         agent_ack_wait: Duration::from_secs(30),
+        log_format: api::telemetry::LogFormat::Text,
+        metrics_token: None,
     }
 }
 
