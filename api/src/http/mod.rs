@@ -15,6 +15,7 @@ pub mod notifications;
 pub mod opportunities;
 pub mod opportunity_input;
 pub mod opportunity_view;
+pub mod problem_responses;
 pub mod qualification;
 pub mod ratecard;
 pub mod stages;
@@ -74,6 +75,7 @@ fn api() -> OpenApiRouter<AppState> {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut doc) = api().split_for_parts();
     doc.info.version = API_VERSION.to_string();
+    problem_responses::document(&mut doc);
     doc
 }
 
