@@ -94,7 +94,15 @@ fn xlsx_text(bytes: &[u8]) -> Result<String, ApiError> {
 fn pdf_text(bytes: &[u8]) -> Result<String, ApiError> {
     // The PDF parser panics on some malformed files; a hostile upload must not take a worker down.
     let owned = bytes.to_vec();
-    std::panic::catch_unwind(move || pdf_extract::extract_text_from_mem(&owned))
+    let text = std::panic::catch_unwind(move || pdf_extract::extract_text_from_mem(&owned))
         .map_err(|_| unreadable("the PDF is malformed and its text cannot be read".into()))?
-        .map_err(|e| unreadable(format!("the PDF's text cannot be read: {e}")))
+        .map_err(|e| unreadable(format!("the PDF's text cannot be read: {e}")))?;
+    // The parser skips what it cannot decode, so a damaged file can come out as nothing at all;
+    // the agents only read text, so a PDF without any is refused rather than kept as a blank.
+    if text.trim().is_empty() {
+        return Err(unreadable(
+            "no text can be read from the PDF: it is damaged, or a scan without a text layer".into(),
+        ));
+    }
+    Ok(text)
 }
