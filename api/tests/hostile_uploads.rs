@@ -78,6 +78,18 @@ fn corrupted(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A zip holding these entries.
+fn zip_with(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for (name, bytes) in entries {
+        zip.start_file(*name, options).unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
 /// A zip of `entries` files of `each` zero bytes, named so it looks like a Word document.
 fn zip_of(entries: usize, each: usize) -> Vec<u8> {
     let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
@@ -172,6 +184,20 @@ async fn truncated_and_corrupt_documents_are_refused_and_store_nothing(pool: sql
         ("tender.pdf", [b"%PDF-1.4\n".as_slice(), &[0xA5; 4096]].concat(), unreadable),
         // The zip signature and nothing after it.
         ("brief.docx", b"PK\x03\x04".to_vec(), unsupported),
+        // Intact archives whose XML is broken.
+        (
+            "brief.docx",
+            zip_with(&[("word/document.xml", b"<w:document><w:body><w:p><w:t>cut</w:p>")]),
+            unreadable,
+        ),
+        (
+            "budget.xlsx",
+            zip_with(&[
+                ("xl/workbook.xml", b"<workbook><sheets><sheet name=\"A\" r:id=\"rId1\"/>"),
+                ("[Content_Types].xml", b"<<<"),
+            ]),
+            unreadable,
+        ),
     ];
     refused_all(&app, &token, &id, cases).await;
     // The intact originals are accepted, so it was the damage that was refused.

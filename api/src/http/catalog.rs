@@ -263,9 +263,13 @@ async fn import(
     user.require(Role::Admin)?;
     let (filename, bytes) = read_file_field(multipart, state.settings.max_upload_bytes).await?;
     let name = filename.clone();
-    let parsed = tokio::task::spawn_blocking(move || read_catalog(&name, &bytes))
-        .await
-        .map_err(|e| ApiError::Internal(format!("catalog parsing failed: {e}")))??;
+    let parsed = tokio::task::spawn_blocking(move || read_catalog(&name, &bytes)).await.map_err(|e| {
+        match e.is_panic() {
+            // The sheet parser panics on some malformed workbooks: the file is at fault, not us.
+            true => ApiError::invalid("file", "the catalog file is malformed and cannot be read"),
+            false => ApiError::Internal(format!("catalog parsing failed: {e}")),
+        }
+    })??;
     let entries = parsed.map_err(|errors| row_problems(&errors))?;
     let version = catalog::import(&state.pool, &entries, &filename, &user.email).await?;
     tracing::info!(version, entries = entries.len(), source = %filename, by = %user.email, "catalog imported");
