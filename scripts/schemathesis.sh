@@ -72,7 +72,8 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 # 1. The tools, in a private venv reused while it has the pinned version.
-if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$version"; then
+if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$version" \
+  || ! "$venv/bin/python" -c 'import psycopg, nats' 2>/dev/null; then
   say "installing schemathesis $version into $venv"
   mkdir -p "$tools"
   python3 -m venv "$venv"
