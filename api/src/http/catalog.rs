@@ -252,7 +252,8 @@ fn row_problems(errors: &[RowError]) -> ApiError {
 /// Imports a catalog (admin only; multipart field `file`, .csv or .xlsx in the catalog sheet shape)
 /// as a new current version. Any bad row rejects the whole file, listing every problem.
 #[utoipa::path(post, path = "/api/catalog/import", tag = "catalog",
-    request_body(content_type = "multipart/form-data", description = "field `file`: the catalog sheet"),
+    request_body(content_type = "multipart/form-data", content = super::files::FileUpload,
+        description = "field `file`: the catalog sheet"),
     responses((status = 201, body = ImportResult), (status = 403, body = Problem), (status = 413, body = Problem),
         (status = 415, body = Problem), (status = 422, body = Problem)))]
 async fn import(

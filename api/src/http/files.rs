@@ -29,6 +29,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(download))
 }
 
+/// The multipart form of an upload (documentation only: the handler reads the stream itself).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct FileUpload {
+    /// The file, with its name in the part's `filename`.
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+}
+
 #[derive(Serialize, ToSchema, sqlx::FromRow)]
 pub struct FileView {
     pub id: Uuid,
@@ -59,7 +68,7 @@ async fn find(state: &AppState, opportunity_id: Uuid, file_id: Uuid) -> ApiResul
 /// Uploads a brief document (multipart field `file`): .txt, .md, .docx, .xlsx or .pdf, checked by
 /// content. Its text (up to ~150k characters) is kept for the agents.
 #[utoipa::path(post, path = "/api/opportunities/{id}/files", tag = "files", params(("id" = Uuid, Path)),
-    request_body(content_type = "multipart/form-data", description = "field `file`: the document"),
+    request_body(content_type = "multipart/form-data", content = FileUpload, description = "field `file`: the document"),
     responses((status = 201, body = FileView), (status = 404, body = Problem), (status = 413, body = Problem),
         (status = 415, body = Problem), (status = 422, body = Problem)))]
 async fn upload(
