@@ -308,3 +308,39 @@ async fn an_upload_to_an_archived_opportunity_stores_no_blob(pool: sqlx::PgPool)
     assert_problem(&r, StatusCode::CONFLICT, "");
     assert_eq!(stored(&app).await, before, "[events, files, blobs]");
 }
+
+#[sqlx::test(migrator = "api::startup::MIGRATOR")]
+async fn broken_multipart_bodies_are_400s_naming_the_file(pool: sqlx::PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.editor().await;
+    let id = app.create_opportunity(&token, "Broken forms").await;
+    let part =
+        "--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"brief.txt\"\r\n\r\nhello";
+    let cases: [(&str, Vec<u8>); 4] = [
+        // Cut off before the closing boundary.
+        ("multipart/form-data; boundary=b0undary", part.as_bytes().to_vec()),
+        // A boundary the body never uses.
+        ("multipart/form-data; boundary=elsewhere", format!("{part}\r\n--b0undary--\r\n").into_bytes()),
+        // No boundary at all.
+        ("multipart/form-data", format!("{part}\r\n--b0undary--\r\n").into_bytes()),
+        // Headers of the part that never end.
+        (
+            "multipart/form-data; boundary=b0undary",
+            b"--b0undary\r\nContent-Disposition: form-data; name=\"file\"".to_vec(),
+        ),
+    ];
+    for (content_type, body) in cases {
+        let before = stored(&app).await;
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(format!("/api/opportunities/{id}/files"))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .unwrap();
+        let r = app.send(request).await;
+        assert!(r.status.is_client_error(), "{content_type}: {} {}", r.status, r.body);
+        assert_problem(&r, r.status, "file");
+        assert_eq!(stored(&app).await, before, "{content_type}");
+    }
+}
