@@ -13,8 +13,9 @@ use crate::command_bus::CommandError;
 pub enum ApiError {
     #[error("{message}")]
     Invalid { field: String, message: String },
+    /// The body (or the part of it `field` names) cannot be read as what the route takes (400).
     #[error("{message}")]
-    Malformed { message: String },
+    Malformed { field: String, message: String },
     /// The request is well-formed but something it builds on is missing (400, naming it).
     #[error("{message}")]
     MissingInput { field: String, message: String },
@@ -70,11 +71,15 @@ impl ApiError {
         Self::Invalid { field: field.into(), message: message.into() }
     }
 
+    pub fn malformed(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Malformed { field: field.into(), message: message.into() }
+    }
+
     fn parts(&self) -> (StatusCode, &'static str, Option<&str>) {
         use StatusCode as S;
         match self {
             Self::Invalid { field, .. } => (S::UNPROCESSABLE_ENTITY, "validation-failed", Some(field)),
-            Self::Malformed { .. } => (S::BAD_REQUEST, "malformed-request", None),
+            Self::Malformed { field, .. } => (S::BAD_REQUEST, "malformed-request", Some(field)),
             Self::MissingInput { field, .. } => (S::BAD_REQUEST, "missing-input", Some(field)),
             Self::NotFound(_) => (S::NOT_FOUND, "not-found", None),
             Self::Unauthenticated(_) => (S::UNAUTHORIZED, "unauthenticated", None),

@@ -21,9 +21,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ValidJson<T> {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("application/json") || ct.contains("+json"));
         if !is_json {
-            return Err(ApiError::Malformed {
-                message: "send the body as JSON (Content-Type: application/json)".into(),
-            });
+            return Err(ApiError::malformed(
+                "body",
+                "send the body as JSON (Content-Type: application/json)",
+            ));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(body_rejection)?;
         parse_json(&bytes).map(ValidJson)
@@ -35,13 +36,13 @@ pub fn body_rejection(e: axum::extract::rejection::BytesRejection) -> ApiError {
     if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::TooLarge { field: "body".into(), message: "the body is too large".into() }
     } else {
-        ApiError::Malformed { message: format!("the body could not be read: {e}") }
+        ApiError::malformed("body", format!("the body could not be read: {e}"))
     }
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::Malformed { message: format!("the body is not valid JSON: {e}") })?;
+        .map_err(|e| ApiError::malformed("body", format!("the body is not valid JSON: {e}")))?;
     if !value.is_object() {
         return Err(ApiError::invalid("body", "the body must be a JSON object"));
     }

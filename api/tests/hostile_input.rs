@@ -62,6 +62,9 @@ impl Route {
     /// The JSON body's fields with their schemas (none when the route takes no JSON body).
     fn fields(&self, doc: &Value) -> Vec<(String, Value)> {
         let schema = &self.op["requestBody"]["content"]["application/json"]["schema"];
+        // An optional body is documented as oneOf null or the body's schema.
+        let alternatives = schema["oneOf"].as_array().into_iter().flatten();
+        let schema = alternatives.clone().find(|s| s["$ref"].is_string()).unwrap_or(schema);
         let schema = match schema["$ref"].as_str().and_then(|r| r.rsplit('/').next()) {
             Some(name) => &doc["components"]["schemas"][name],
             None => schema,

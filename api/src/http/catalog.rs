@@ -252,7 +252,8 @@ fn row_problems(errors: &[RowError]) -> ApiError {
 /// Imports a catalog (admin only; multipart field `file`, .csv or .xlsx in the catalog sheet shape)
 /// as a new current version. Any bad row rejects the whole file, listing every problem.
 #[utoipa::path(post, path = "/api/catalog/import", tag = "catalog",
-    request_body(content_type = "multipart/form-data", description = "field `file`: the catalog sheet"),
+    request_body(content_type = "multipart/form-data", content = super::files::FileUpload,
+        description = "field `file`: the catalog sheet"),
     responses((status = 201, body = ImportResult), (status = 403, body = Problem), (status = 413, body = Problem),
         (status = 415, body = Problem), (status = 422, body = Problem)))]
 async fn import(
@@ -263,9 +264,13 @@ async fn import(
     user.require(Role::Admin)?;
     let (filename, bytes) = read_file_field(multipart, state.settings.max_upload_bytes).await?;
     let name = filename.clone();
-    let parsed = tokio::task::spawn_blocking(move || read_catalog(&name, &bytes))
-        .await
-        .map_err(|e| ApiError::Internal(format!("catalog parsing failed: {e}")))??;
+    let parsed = tokio::task::spawn_blocking(move || read_catalog(&name, &bytes)).await.map_err(|e| {
+        match e.is_panic() {
+            // The sheet parser panics on some malformed workbooks: the file is at fault, not us.
+            true => ApiError::invalid("file", "the catalog file is malformed and cannot be read"),
+            false => ApiError::Internal(format!("catalog parsing failed: {e}")),
+        }
+    })??;
     let entries = parsed.map_err(|errors| row_problems(&errors))?;
     let version = catalog::import(&state.pool, &entries, &filename, &user.email).await?;
     tracing::info!(version, entries = entries.len(), source = %filename, by = %user.email, "catalog imported");

@@ -29,6 +29,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(download))
 }
 
+/// The multipart form of an upload (documentation only: the handler reads the stream itself).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct FileUpload {
+    /// The file, with its name in the part's `filename`.
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+}
+
 #[derive(Serialize, ToSchema, sqlx::FromRow)]
 pub struct FileView {
     pub id: Uuid,
@@ -59,7 +68,7 @@ async fn find(state: &AppState, opportunity_id: Uuid, file_id: Uuid) -> ApiResul
 /// Uploads a brief document (multipart field `file`): .txt, .md, .docx, .xlsx or .pdf, checked by
 /// content. Its text (up to ~150k characters) is kept for the agents.
 #[utoipa::path(post, path = "/api/opportunities/{id}/files", tag = "files", params(("id" = Uuid, Path)),
-    request_body(content_type = "multipart/form-data", description = "field `file`: the document"),
+    request_body(content_type = "multipart/form-data", content = FileUpload, description = "field `file`: the document"),
     responses((status = 201, body = FileView), (status = 404, body = Problem), (status = 413, body = Problem),
         (status = 415, body = Problem), (status = 422, body = Problem)))]
 async fn upload(
@@ -83,27 +92,49 @@ async fn upload(
     .await
     .map_err(|e| ApiError::Internal(format!("extraction task failed: {e}")))??;
     let sha256 = hex::encode(Sha256::digest(&bytes));
-    sqlx::query(
+    let stored_here = sqlx::query(
         "INSERT INTO file_blobs (sha256, bytes, extracted_text) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING",
     )
     .bind(&sha256)
     .bind(bytes.as_ref())
     .bind(&text)
     .execute(&state.pool)
-    .await?;
+    .await?
+    .rows_affected()
+        == 1;
     let file = FileMeta {
         file_id: Uuid::new_v4(),
         filename,
         media_type: kind.media_type().to_string(),
         size_bytes: bytes.len() as u64,
-        sha256,
+        sha256: sha256.clone(),
         text_chars: text.chars().count() as u64,
         uploaded_by: user.email.clone(),
         uploaded_at: clock::now(),
     };
     let file_id = file.file_id;
-    state.bus.execute(id, Cmd::RecordFileUpload { file }, &user).await?;
+    if let Err(refused) = state.bus.execute(id, Cmd::RecordFileUpload { file }, &user).await {
+        if stored_here {
+            forget_blob(&state, &sha256).await;
+        }
+        return Err(refused.into());
+    }
     Ok((StatusCode::CREATED, Json(find(&state, id, file_id).await?)))
+}
+
+/// Removes a blob this request stored when its upload was refused (an archived opportunity, a
+/// lost race), unless a file has come to use it meanwhile.
+async fn forget_blob(state: &AppState, sha256: &str) {
+    let removed = sqlx::query(
+        "DELETE FROM file_blobs b WHERE b.sha256 = $1
+            AND NOT EXISTS (SELECT 1 FROM opportunity_files f WHERE f.sha256 = b.sha256)",
+    )
+    .bind(sha256)
+    .execute(&state.pool)
+    .await;
+    if let Err(e) = removed {
+        tracing::warn!(sha256, error = %e, "the blob of a refused upload was not removed");
+    }
 }
 
 /// The files of an opportunity, oldest first.

@@ -17,6 +17,7 @@ pub mod opportunities;
 pub mod opportunity_input;
 pub mod opportunity_view;
 pub mod preconditions;
+pub mod problem_responses;
 pub mod qualification;
 pub mod ratecard;
 pub mod request_id;
@@ -81,6 +82,7 @@ fn api() -> OpenApiRouter<AppState> {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut doc) = api().split_for_parts();
     doc.info.version = API_VERSION.to_string();
+    problem_responses::document(&mut doc);
     write_headers::document_all(&mut doc);
     doc
 }

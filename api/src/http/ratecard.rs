@@ -181,7 +181,8 @@ pub struct BuildRequest {
 
 /// Builds (or rebuilds, replacing) the rate card from every asset's selected match, with the hours
 /// of the current catalog for the opportunity's model type.
-#[utoipa::path(post, path = "/api/opportunities/{id}/ratecard/build", tag = "ratecard", request_body = BuildRequest,
+#[utoipa::path(post, path = "/api/opportunities/{id}/ratecard/build", tag = "ratecard",
+    request_body(content = Option<BuildRequest>, description = "optional: without it the card is unpriced"),
     params(("id" = Uuid, Path)),
     responses((status = 200, body = RatecardView), (status = 400, body = Problem), (status = 404, body = Problem),
         (status = 422, body = Problem)))]
@@ -193,10 +194,12 @@ async fn build(
 ) -> ApiResult<Json<RatecardView>> {
     let id = uuid_param("id", &id)?;
     user.require(Role::Editor)?;
-    // The body is optional: an empty one builds an unpriced rate card.
+    // The body is optional: none (or JSON `null`, as the document allows) builds an unpriced card.
     let body = body.map_err(body_rejection)?;
-    let body: BuildRequest =
-        if body.iter().all(u8::is_ascii_whitespace) { BuildRequest::default() } else { parse_json(&body)? };
+    let body: BuildRequest = match body.trim_ascii() {
+        b"" | b"null" => BuildRequest::default(),
+        _ => parse_json(&body)?,
+    };
     let mut rates = BTreeMap::new();
     for (role, rate) in body.rates {
         let field = format!("rates.{role}");

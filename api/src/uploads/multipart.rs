@@ -31,12 +31,12 @@ pub async fn read_file_field(
     limit: usize,
 ) -> ApiResult<(String, Bytes)> {
     let mut multipart = multipart
-        .map_err(|e| ApiError::Malformed { message: format!("send the file as multipart/form-data: {e}") })?;
+        .map_err(|e| ApiError::malformed("file", format!("send the file as multipart/form-data: {e}")))?;
     let multipart_error = |e: MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             too_large(limit)
         } else {
-            ApiError::Malformed { message: format!("the multipart body is malformed: {e}") }
+            ApiError::malformed("file", format!("the multipart body is malformed: {e}"))
         }
     };
     let (filename, bytes) = loop {

@@ -22,11 +22,18 @@ pub fn extract_text(kind: DocumentKind, bytes: &[u8]) -> Result<String, ApiError
             let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
             String::from_utf8_lossy(body).into_owned()
         }
-        DocumentKind::Docx => docx_text(bytes)?,
-        DocumentKind::Xlsx => xlsx_text(bytes)?,
-        DocumentKind::Pdf => pdf_text(bytes)?,
+        DocumentKind::Docx => guarded("Word document", || docx_text(bytes))?,
+        DocumentKind::Xlsx => guarded("workbook", || xlsx_text(bytes))?,
+        DocumentKind::Pdf => guarded("PDF", || pdf_text(bytes))?,
     };
     Ok(cap(text))
+}
+
+/// Runs a parser over hostile bytes: the parsers panic on some malformed files, and such a file is
+/// the client's problem (a 422), not a crash of the worker thread (a 500).
+fn guarded(what: &str, parse: impl FnOnce() -> Result<String, ApiError>) -> Result<String, ApiError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse))
+        .unwrap_or_else(|_| Err(unreadable(format!("the {what} is malformed and its text cannot be read"))))
 }
 
 fn cap(text: String) -> String {
@@ -92,9 +99,14 @@ fn xlsx_text(bytes: &[u8]) -> Result<String, ApiError> {
 }
 
 fn pdf_text(bytes: &[u8]) -> Result<String, ApiError> {
-    // The PDF parser panics on some malformed files; a hostile upload must not take a worker down.
-    let owned = bytes.to_vec();
-    std::panic::catch_unwind(move || pdf_extract::extract_text_from_mem(&owned))
-        .map_err(|_| unreadable("the PDF is malformed and its text cannot be read".into()))?
-        .map_err(|e| unreadable(format!("the PDF's text cannot be read: {e}")))
+    let text = pdf_extract::extract_text_from_mem(bytes)
+        .map_err(|e| unreadable(format!("the PDF's text cannot be read: {e}")))?;
+    // The parser skips what it cannot decode, so a damaged file can come out as nothing at all;
+    // the agents only read text, so a PDF without any is refused rather than kept as a blank.
+    if text.trim().is_empty() {
+        return Err(unreadable(
+            "no text can be read from the PDF: it is damaged, or a scan without a text layer".into(),
+        ));
+    }
+    Ok(text)
 }
