@@ -47,6 +47,20 @@ impl CommandBus {
         command: OpportunityCommand,
         by: &User,
     ) -> Result<(), CommandError> {
+        self.append(id, command, by).await?;
+        self.await_read_models(&id.to_string()).await;
+        Ok(())
+    }
+
+    /// Loads, decides and appends (retrying lost races) without waiting for the read models;
+    /// returns how many attempts it took. `execute` is this plus the read-your-writes wait; the
+    /// benchmark times the two apart.
+    pub async fn append(
+        &self,
+        id: Uuid,
+        command: OpportunityCommand,
+        by: &User,
+    ) -> Result<usize, CommandError> {
         let aggregate_id = id.to_string();
         let metadata = HashMap::from([
             ("user_email".to_string(), by.email.clone()),
@@ -58,7 +72,7 @@ impl CommandBus {
         loop {
             attempt += 1;
             match self.cqrs.execute_with_metadata(&aggregate_id, command.clone(), metadata.clone()).await {
-                Ok(()) => break,
+                Ok(()) => return Ok(attempt),
                 Err(AggregateError::UserError(e)) => return Err(e.into()),
                 Err(AggregateError::AggregateConflict) if attempt < ATTEMPTS => {
                     let jitter = rand::random::<u64>() % (2 << attempt.min(6));
@@ -68,12 +82,10 @@ impl CommandBus {
                 Err(e) => return Err(CommandError::Store(e.to_string())),
             }
         }
-        self.await_read_models(&aggregate_id).await;
-        Ok(())
     }
 
     /// Waits (bounded) until every projection has taken in this aggregate's latest event.
-    async fn await_read_models(&self, aggregate_id: &str) {
+    pub async fn await_read_models(&self, aggregate_id: &str) {
         let last: Result<Option<i64>, _> = sqlx::query_scalar(
             "SELECT global_seq FROM events WHERE aggregate_type = 'Opportunity' AND aggregate_id = $1
               ORDER BY sequence DESC LIMIT 1",
