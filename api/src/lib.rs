@@ -2,6 +2,7 @@
 
 pub mod agents;
 pub mod auth;
+pub mod bench;
 pub mod catalog;
 pub mod clock;
 pub mod command_bus;

@@ -1,4 +1,4 @@
-//! `osop`: the OSOP binary (serve the API, migrate, rebuild read models, write the OpenAPI spec).
+//! `osop`: the OSOP binary (serve the API, migrate, rebuild read models, benchmark, write the OpenAPI spec).
 
 use std::io::Write;
 
@@ -45,6 +45,24 @@ enum Command {
         /// Projection(s) to rebuild; all when none is named.
         #[arg(long = "projection")]
         projections: Vec<String>,
+    },
+    /// Measure OSOP against the real PostgreSQL and NATS in a scratch database and write the table.
+    Bench {
+        /// Where the markdown report is written.
+        #[arg(long, default_value = "docs/benchmarks.md")]
+        out: std::path::PathBuf,
+        /// A smoke run: small sizes and short durations.
+        #[arg(long)]
+        quick: bool,
+        /// The brief the walkthrough measurement walks.
+        #[arg(long, default_value = "../shared/briefs/halvorsen-emea-content-rfp.md")]
+        brief: std::path::PathBuf,
+        /// The scratch database, dropped and recreated on DATABASE_URL's server (must contain "bench").
+        #[arg(long, default_value = "osop_bench")]
+        database: String,
+        /// A note for the machine block (e.g. that the machine was shared).
+        #[arg(long)]
+        note: Option<String>,
     },
     /// Write the OpenAPI document (default: openapi/openapi.json).
     Openapi {
@@ -134,6 +152,30 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .context("rebuild failed")?;
             println!("rebuilt in {:.2?}", started.elapsed());
+            Ok(())
+        }
+        Command::Bench { out, quick, brief, database, note } => {
+            let mut settings = Settings::from_env();
+            settings.nats_stream = "OSOP_BENCH".into();
+            settings.nats_subject_prefix = "osopbench".into();
+            let pool = api::bench::scratch_database(&settings.database_url, &database).await?;
+            let nats = startup::connect_nats(&settings.nats_url)
+                .await
+                .context("NATS is required for the benchmark")?;
+            api::bench::drop_streams(&nats, &settings).await;
+            eprintln!(
+                "Benchmarking in database {database} (dropped and recreated){}",
+                if quick { ", quick" } else { "" }
+            );
+            let options = api::bench::Options { quick, brief, note };
+            let report =
+                api::bench::run(settings.clone(), pool, nats.clone(), &options, |line| eprintln!("  {line}"))
+                    .await;
+            api::bench::drop_streams(&nats, &settings).await;
+            let markdown = report?.markdown();
+            println!("{markdown}");
+            std::fs::write(&out, &markdown).with_context(|| format!("writing {}", out.display()))?;
+            eprintln!("wrote {}", out.display());
             Ok(())
         }
         Command::Openapi { out } => {

@@ -304,3 +304,19 @@ async fn if_match_guards_every_write_and_is_validated(pool: sqlx::PgPool) {
     .await;
     assert_eq!(any.status, StatusCode::OK, "{}", any.body);
 }
+
+#[sqlx::test(migrator = "api::startup::MIGRATOR")]
+async fn a_wrong_method_is_a_405_whatever_its_retry_headers(pool: sqlx::PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.editor().await;
+    let id = app.create_opportunity(&token, "Methods").await;
+    let uri = format!("/api/opportunities/{id}");
+    let headers = [("Idempotency-Key", "one-key"), ("If-Match", "garbage")];
+    for _ in 0..2 {
+        let r = send(&app, Method::POST, &uri, &token, Some(json!({"name": "X"})), &headers).await;
+        assert_problem(&r, StatusCode::METHOD_NOT_ALLOWED, "");
+    }
+    let kept: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM idempotency_keys").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(kept, 0);
+}

@@ -51,6 +51,11 @@ impl Projector {
     /// Returns the lowest checkpoint.
     pub async fn catch_up(&self) -> Result<i64, ProjectorError> {
         let _guard = self.running.lock().await;
+        self.catch_up_locked().await
+    }
+
+    /// `catch_up` for a caller holding `running`.
+    async fn catch_up_locked(&self) -> Result<i64, ProjectorError> {
         while sequencer::sequence_batch(&self.pool, BATCH).await?.is_some_and(|n| n as i64 == BATCH) {}
         let all: Vec<&dyn Projection> = self.projections.iter().map(|p| p.as_ref()).collect();
         let lowest = self.run_projections(&all, None).await?;
@@ -67,23 +72,46 @@ impl Projector {
 
     /// Catches up until every projection has passed `position`, or gives up after `timeout`.
     /// Returns whether it got there.
+    ///
+    /// Concurrent waiters queue for the one catch-up at a time; the pass that ran while one
+    /// waited has often taken its event in already, so each checks that before running another.
     pub async fn wait_for(&self, position_of: GlobalSeq, timeout: Duration) -> Result<bool, ProjectorError> {
         let deadline = tokio::time::Instant::now() + timeout;
+        let mut position = None;
         loop {
-            let lowest = self.catch_up().await?;
-            let position: Option<i64> =
-                sqlx::query_scalar("SELECT position FROM event_log WHERE global_seq = $1")
-                    .bind(position_of.0)
-                    .fetch_optional(&self.pool)
-                    .await?;
-            if position.is_some_and(|p| p <= lowest) {
+            let covered = |p: Option<i64>, lowest: i64| p.is_some_and(|p| p <= lowest);
+            if covered(position, *self.caught_up.borrow()) {
                 return Ok(true);
+            }
+            {
+                let _guard = self.running.lock().await;
+                if position.is_none() {
+                    position = self.position_of(position_of).await?;
+                }
+                if covered(position, *self.caught_up.borrow()) {
+                    return Ok(true);
+                }
+                let lowest = self.catch_up_locked().await?;
+                if position.is_none() {
+                    position = self.position_of(position_of).await?;
+                }
+                if covered(position, lowest) {
+                    return Ok(true);
+                }
             }
             if tokio::time::Instant::now() >= deadline {
                 return Ok(false);
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
+    }
+
+    /// The log position of the event inserted as `global_seq`, once the sequencer has given it one.
+    async fn position_of(&self, global_seq: GlobalSeq) -> Result<Option<i64>, ProjectorError> {
+        Ok(sqlx::query_scalar("SELECT position FROM event_log WHERE global_seq = $1")
+            .bind(global_seq.0)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     /// Keeps the read models current until `shutdown` fires.
@@ -114,6 +142,8 @@ impl Projector {
             }
         }
         let _guard = self.running.lock().await;
+        // Checkpoints go back to 0 here: no waiter may take the old watermark as caught up.
+        self.caught_up.send_replace(0);
         while sequencer::sequence_batch(&self.pool, BATCH).await?.is_some_and(|n| n as i64 == BATCH) {}
         let head = sequencer::head(&self.pool).await?;
         let chosen: Vec<&dyn Projection> = self

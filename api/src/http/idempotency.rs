@@ -215,7 +215,11 @@ fn kept_headers(headers: &HeaderMap) -> serde_json::Value {
 /// The middleware: only writes that carry the header, from a signed-in caller, are affected; an
 /// unauthenticated one goes on to be refused by its handler as usual.
 pub async fn idempotency(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if !unsafe_method(request.method()) {
+    let operation = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .is_some_and(|p| super::is_operation(request.method(), p.as_str()));
+    if !unsafe_method(request.method()) || !operation {
         return next.run(request).await;
     }
     let Some(value) = request.headers().get(HEADER) else { return next.run(request).await };

@@ -87,6 +87,26 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc
 }
 
+/// Whether `method` on the route template `path` is a documented operation: the retry-safety
+/// middleware run before axum's method routing, and must leave a wrong method to its plain 405.
+pub(crate) fn is_operation(method: &axum::http::Method, path: &str) -> bool {
+    static OPERATIONS: std::sync::OnceLock<std::collections::HashSet<(String, String)>> =
+        std::sync::OnceLock::new();
+    let operations = OPERATIONS.get_or_init(|| {
+        let doc = serde_json::to_value(openapi()).unwrap_or_default();
+        let paths = doc["paths"].as_object().cloned().unwrap_or_default();
+        paths
+            .into_iter()
+            .flat_map(|(path, item)| {
+                let methods: Vec<String> =
+                    item.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+                methods.into_iter().map(move |m| (path.clone(), m.to_uppercase()))
+            })
+            .collect()
+    });
+    operations.contains(&(path.to_string(), method.as_str().to_string()))
+}
+
 /// The router answers a wrong method with an empty 405; clients get a problem body like any other error.
 async fn bare_method_errors_as_problems(response: Response) -> Response {
     if response.status() == StatusCode::METHOD_NOT_ALLOWED
@@ -108,14 +128,16 @@ pub fn router(state: AppState) -> Router {
     let doc = openapi();
     let spec = doc.clone();
     routes
+        // Route layers run only for a request some route and method answer, so a wrong method is
+        // still a plain 405, whatever its headers.
+        .route_layer(axum::middleware::from_fn(preconditions::if_match))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::idempotency))
         .route("/api/openapi.json", get(move || async move { Json(spec.clone()) }))
         .merge(Scalar::with_url("/api/docs", doc))
         // For the scraper on the private network; deliberately not part of the API document.
         .route("/metrics", get(scrape::metrics))
         .fallback(|| async { ApiError::NotFound("route").into_response() })
         .layer(axum::middleware::map_response(bare_method_errors_as_problems))
-        .layer(axum::middleware::from_fn(preconditions::if_match))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::idempotency))
         .layer(DefaultBodyLimit::max(upload_limit))
         .layer(axum::middleware::from_fn(request_metrics::record))
         .layer(

@@ -10,7 +10,11 @@ use crate::error::ApiError;
 use crate::precondition::{self, Expected};
 
 pub async fn if_match(request: Request, next: Next) -> Response {
-    let writes = matches!(*request.method(), Method::POST | Method::PATCH | Method::PUT | Method::DELETE);
+    let writes = matches!(*request.method(), Method::POST | Method::PATCH | Method::PUT | Method::DELETE)
+        && request
+            .extensions()
+            .get::<axum::extract::MatchedPath>()
+            .is_some_and(|p| super::is_operation(request.method(), p.as_str()));
     let Some(value) = request.headers().get(header::IF_MATCH).filter(|_| writes) else {
         return next.run(request).await;
     };

@@ -1,0 +1,240 @@
+//! Projection rebuild speed over a large log of realistic events, beside reading the same log.
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use cqrs_es::{Aggregate, DomainEvent};
+use domain::asset::Asset;
+use domain::clarification::{NewClarification, Priority};
+use domain::commands::Actor;
+use domain::{
+    DetailsChanges, Opportunity, OpportunityCommand, OpportunityDetails, OpportunityEvent, StageNumber,
+};
+use projections::{sequencer, Projector, StoredEvent};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::report::{grouped, Row};
+
+/// The target rebuild rate, events per second.
+const TARGET_PER_SECOND: f64 = 50_000.0;
+/// Opportunities written per INSERT while filling the log.
+const OPPORTUNITIES_PER_INSERT: usize = 1_000;
+/// Longest the sequencer may take to position the filled log.
+const SEQUENCING_LIMIT: Duration = Duration::from_secs(300);
+
+/// One opportunity's history as the domain decides it: created, edited, questions raised, assets
+/// listed, the first two stages completed — the mix an early-stage deal has.
+fn history(n: usize) -> anyhow::Result<(String, Vec<OpportunityEvent>)> {
+    let id = Uuid::new_v4();
+    let actor = Actor { email: "bench@osop.local".into(), is_admin: true };
+    let at = Utc::now();
+    let mut commands = vec![
+        OpportunityCommand::CreateOpportunity {
+            opportunity_id: id,
+            details: OpportunityDetails {
+                name: format!("Bench rebuild {n}"),
+                client_name: Some(format!("Client {}", n % 97)),
+                owner_email: actor.email.clone(),
+                ..OpportunityDetails::default()
+            },
+            actor: actor.clone(),
+            at,
+        },
+        OpportunityCommand::UpdateDetails {
+            changes: DetailsChanges { region: Some(Some("EMEA".into())), ..DetailsChanges::default() },
+            at,
+        },
+        OpportunityCommand::UpdateDetails {
+            changes: DetailsChanges {
+                description: Some(Some("Content localisation for twelve markets".into())),
+                ..DetailsChanges::default()
+            },
+            at,
+        },
+    ];
+    for (q, priority) in
+        [("Which markets launch first?", Priority::Red), ("Is there a brand book?", Priority::Amber)]
+    {
+        commands.push(OpportunityCommand::AddClarification {
+            clarification: NewClarification {
+                clarification_id: Uuid::new_v4(),
+                category: "scope".into(),
+                question: q.into(),
+                rationale: "Drives the rollout plan".into(),
+                priority,
+                source_stage: 2,
+            },
+            at,
+        });
+    }
+    for (name, volume) in [("Hero video 60s", 2), ("Social cut-downs", 24)] {
+        commands.push(OpportunityCommand::AddAsset {
+            asset: Asset {
+                asset_id: Uuid::new_v4(),
+                raw_name: name.into(),
+                raw_description: None,
+                client_tier: Some("tier 1".into()),
+                volume,
+            },
+            at,
+        });
+    }
+    for stage in [1, 2] {
+        let stage = StageNumber::new(stage).expect("stages 1 and 2 exist");
+        commands.push(OpportunityCommand::CompleteStage { stage, actor: actor.clone(), at });
+    }
+    let mut state = Opportunity::default();
+    let mut events = Vec::new();
+    for c in commands {
+        for e in state.decide(c)? {
+            state.apply(e.clone());
+            events.push(e);
+        }
+    }
+    Ok((id.to_string(), events))
+}
+
+/// Appends histories until the log holds at least `events` events; one multi-row INSERT per
+/// thousand opportunities, with the payload and metadata the store would write.
+async fn fill(pool: &PgPool, events: usize) -> anyhow::Result<()> {
+    let metadata = serde_json::json!({
+        "user_email": "bench@osop.local", "user_name": "OSOP benchmark", "user_role": "admin",
+    })
+    .to_string();
+    let mut written = 0;
+    let mut n = 0;
+    while written < events {
+        let (mut ids, mut seqs, mut types, mut versions, mut payloads) =
+            (vec![], vec![], vec![], vec![], vec![]);
+        for _ in 0..OPPORTUNITIES_PER_INSERT {
+            let (id, history) = history(n)?;
+            n += 1;
+            for (i, e) in history.iter().enumerate() {
+                ids.push(id.clone());
+                seqs.push(i as i64 + 1);
+                types.push(e.event_type());
+                versions.push(e.event_version());
+                payloads.push(serde_json::to_string(e)?);
+            }
+            if written + ids.len() >= events {
+                break;
+            }
+        }
+        written += ids.len();
+        sqlx::query(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+             SELECT 'Opportunity', id, seq, kind, version, payload::json, $6::json
+               FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[], $5::text[])
+                    AS t(id, seq, kind, version, payload)",
+        )
+        .bind(ids)
+        .bind(seqs)
+        .bind(types)
+        .bind(versions)
+        .bind(payloads)
+        .bind(&metadata)
+        .execute(pool)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Positions everything committed, so the rebuild times projecting and not sequencing.
+async fn sequence_all(pool: &PgPool) -> anyhow::Result<()> {
+    let deadline = Instant::now() + SEQUENCING_LIMIT;
+    loop {
+        match sequencer::sequence_batch(pool, 10_000).await? {
+            Some(0) => return Ok(()),
+            Some(_) => {}
+            None => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+        if Instant::now() > deadline {
+            anyhow::bail!("the log was not sequenced within {SEQUENCING_LIMIT:?}");
+        }
+    }
+}
+
+/// The baseline: reading and decoding the whole log in the projector's batch size, writing nothing.
+async fn read_log(pool: &PgPool) -> anyhow::Result<(usize, Duration)> {
+    let started = Instant::now();
+    let (mut position, mut count) = (0, 0);
+    loop {
+        let batch = StoredEvent::read_after(pool, position, 2_000).await?;
+        let Some(last) = batch.last() else { break };
+        position = last.position;
+        for e in &batch {
+            e.decode()?;
+        }
+        count += batch.len();
+    }
+    Ok((count, started.elapsed()))
+}
+
+pub struct Rebuilt {
+    pub row: Row,
+    /// Each projection's share of the rebuild, slowest first.
+    pub per_projection: Vec<(&'static str, Duration)>,
+}
+
+pub async fn measure(pool: &PgPool, events: usize, progress: &impl Fn(&str)) -> anyhow::Result<Rebuilt> {
+    let filling = Instant::now();
+    fill(pool, events).await?;
+    sequence_all(pool).await?;
+    progress(&format!(
+        "rebuild: log filled with {} events in {:.1?}",
+        grouped(events as f64),
+        filling.elapsed()
+    ));
+    let (read, read_time) = read_log(pool).await?;
+    let read_rate = read as f64 / read_time.as_secs_f64().max(f64::EPSILON);
+    let projector = Projector::new(pool.clone());
+    let head = sequencer::head(pool).await?;
+    let started = Instant::now();
+    let mut finished: Vec<(&'static str, Instant)> = Vec::new();
+    projector
+        .rebuild(&[], |p| match finished.last_mut() {
+            Some((name, at)) if *name == p.projection => *at = Instant::now(),
+            _ => finished.push((p.projection, Instant::now())),
+        })
+        .await?;
+    let elapsed = started.elapsed();
+    let rate = head as f64 / elapsed.as_secs_f64().max(f64::EPSILON);
+    let mut previous = started;
+    let mut per_projection: Vec<_> = finished
+        .into_iter()
+        .map(|(name, at)| {
+            let took = at - previous;
+            previous = at;
+            (name, took)
+        })
+        .collect();
+    per_projection.sort_by_key(|p| std::cmp::Reverse(p.1));
+    progress(&format!(
+        "rebuild: {} events/s ({} events in {elapsed:.2?})",
+        grouped(rate),
+        grouped(head as f64)
+    ));
+    let met = rate >= TARGET_PER_SECOND;
+    let cause = (!met).then(|| {
+        let slowest: Vec<String> =
+            per_projection.iter().take(3).map(|(n, d)| format!("{n} {:.1} s", d.as_secs_f64())).collect();
+        format!(
+            "each of the {} projections replays the whole log on its own, one event at a time inside its \
+             batch transaction; the slowest: {}.",
+            per_projection.len(),
+            slowest.join(", ")
+        )
+    });
+    Ok(Rebuilt {
+        row: Row {
+            measurement: format!("projection rebuild, all projections, {} events", grouped(head as f64)),
+            figure: format!("{} events/s ({:.2} s)", grouped(rate), elapsed.as_secs_f64()),
+            baseline: format!("reading + decoding the log only: {} events/s", grouped(read_rate)),
+            target: format!("≥ {} events/s", grouped(TARGET_PER_SECOND)),
+            met: Some(met),
+            cause,
+        },
+        per_projection,
+    })
+}
