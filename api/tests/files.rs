@@ -5,6 +5,7 @@ mod common;
 use std::io::{Cursor, Write};
 
 use axum::http::{header, Method, StatusCode};
+use common::documents::{docx, pdf};
 use common::*;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -55,16 +56,6 @@ async fn rejected(
     r
 }
 
-fn docx(paragraphs: &[&str]) -> Vec<u8> {
-    let mut doc = docx_rs::Docx::new();
-    for p in paragraphs {
-        doc = doc.add_paragraph(docx_rs::Paragraph::new().add_run(docx_rs::Run::new().add_text(*p)));
-    }
-    let mut out = Cursor::new(Vec::new());
-    doc.build().pack(&mut out).unwrap();
-    out.into_inner()
-}
-
 fn xlsx() -> Vec<u8> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let budget = book.add_worksheet();
@@ -76,39 +67,6 @@ fn xlsx() -> Vec<u8> {
     timeline.set_name("Timeline").unwrap();
     timeline.write_string(0, 0, "Kickoff in Trondheim").unwrap();
     book.save_to_buffer().unwrap()
-}
-
-/// A one-page PDF showing `text` in Helvetica.
-fn pdf(text: &str) -> Vec<u8> {
-    use lopdf::content::{Content, Operation};
-    use lopdf::{dictionary, Document, Object, Stream};
-    let mut doc = Document::with_version("1.5");
-    let pages_id = doc.new_object_id();
-    let font_id = doc.add_object(dictionary! {
-        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica", "Encoding" => "WinAnsiEncoding",
-    });
-    let resources_id = doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font_id } });
-    let content = Content {
-        operations: vec![
-            Operation::new("BT", vec![]),
-            Operation::new("Tf", vec!["F1".into(), 18.into()]),
-            Operation::new("Td", vec![72.into(), 720.into()]),
-            Operation::new("Tj", vec![Object::string_literal(text)]),
-            Operation::new("ET", vec![]),
-        ],
-    };
-    let content_id = doc.add_object(Stream::new(dictionary! {}, content.encode().unwrap()));
-    let page_id = doc.add_object(dictionary! {
-        "Type" => "Page", "Parent" => pages_id, "Contents" => content_id, "Resources" => resources_id,
-        "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
-    });
-    let pages = dictionary! { "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1 };
-    doc.objects.insert(pages_id, Object::Dictionary(pages));
-    let catalog_id = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-    doc.trailer.set("Root", catalog_id);
-    let mut out = Vec::new();
-    doc.save_to(&mut out).unwrap();
-    out
 }
 
 /// A plausible Windows PE: "MZ", e_lfanew at 0x3C pointing at a "PE\0\0" signature.

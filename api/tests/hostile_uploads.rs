@@ -13,14 +13,10 @@ use common::*;
 use serde_json::json;
 
 fn docx() -> Vec<u8> {
-    let mut doc = docx_rs::Docx::new();
-    for i in 0..40 {
-        let text = format!("Paragraph {i}: the Fjordline relaunch needs banners, statics and films.");
-        doc = doc.add_paragraph(docx_rs::Paragraph::new().add_run(docx_rs::Run::new().add_text(text)));
-    }
-    let mut out = Cursor::new(Vec::new());
-    doc.build().pack(&mut out).unwrap();
-    out.into_inner()
+    let paragraphs: Vec<String> = (0..40)
+        .map(|i| format!("Paragraph {i}: the Fjordline relaunch needs banners, statics and films."))
+        .collect();
+    documents::docx(&paragraphs.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 fn xlsx() -> Vec<u8> {
@@ -34,34 +30,7 @@ fn xlsx() -> Vec<u8> {
 }
 
 fn pdf() -> Vec<u8> {
-    use lopdf::content::{Content, Operation};
-    use lopdf::{dictionary, Document, Object, Stream};
-    let mut doc = Document::with_version("1.5");
-    let pages_id = doc.new_object_id();
-    let font_id =
-        doc.add_object(dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" });
-    let resources_id = doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font_id } });
-    let content = Content {
-        operations: vec![
-            Operation::new("BT", vec![]),
-            Operation::new("Tf", vec!["F1".into(), 18.into()]),
-            Operation::new("Td", vec![72.into(), 720.into()]),
-            Operation::new("Tj", vec![Object::string_literal("Polar outreach tender")]),
-            Operation::new("ET", vec![]),
-        ],
-    };
-    let content_id = doc.add_object(Stream::new(dictionary! {}, content.encode().unwrap()));
-    let page_id = doc.add_object(dictionary! {
-        "Type" => "Page", "Parent" => pages_id, "Contents" => content_id, "Resources" => resources_id,
-        "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
-    });
-    let pages = dictionary! { "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1 };
-    doc.objects.insert(pages_id, Object::Dictionary(pages));
-    let catalog_id = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-    doc.trailer.set("Root", catalog_id);
-    let mut out = Vec::new();
-    doc.save_to(&mut out).unwrap();
-    out
+    documents::pdf("Polar outreach tender")
 }
 
 fn truncated(bytes: &[u8]) -> Vec<u8> {

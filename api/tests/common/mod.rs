@@ -2,6 +2,8 @@
 //! own so every request goes through the production Entra ID token path.
 #![allow(dead_code)]
 
+pub mod documents;
+
 use std::sync::Arc;
 use std::time::Duration;
 
