@@ -12,9 +12,7 @@ fn header(name: &str, description: &str, max_length: Option<usize>) -> Parameter
         .parameter_in(ParameterIn::Header)
         .required(Required::False)
         .description(Some(description))
-        .schema(Some(
-            ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(max_length),
-        ))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String).max_length(max_length)))
         .build()
 }
 
