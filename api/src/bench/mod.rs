@@ -86,15 +86,7 @@ pub async fn run(
     rows.push(reads::measure(&settings, &pool, plan.read_clients, plan.read_duration, &progress).await?);
     let rebuilt = rebuild::measure(&pool, plan.rebuild_events, &progress).await?;
     rows.push(rebuilt.row);
-    let observations = vec![format!(
-        "Rebuild time by projection: {}.",
-        rebuilt
-            .per_projection
-            .iter()
-            .map(|(name, d)| format!("{name} {:.2} s", d.as_secs_f64()))
-            .collect::<Vec<_>>()
-            .join(", ")
-    )];
+    let observations = vec![rebuilt.observation];
     machine.load_after = report::load_average();
     Ok(Report { machine, rows, observations, quick: options.quick })
 }
