@@ -226,18 +226,6 @@ struct Matrix {
     stop: watch::Sender<bool>,
 }
 
-fn multipart(filename: &str, bytes: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "osop-authorization-boundary";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n\
-         Content-Type: application/octet-stream\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 impl Matrix {
     /// The app with its publishers and one offline agent worker, and the five callers.
     async fn new(pool: sqlx::PgPool) -> Self {
@@ -379,8 +367,10 @@ impl Matrix {
         let tail = path.rsplit('/').next().unwrap();
         match (method, tail) {
             ("GET" | "DELETE", _) => None,
-            ("POST", "files") => Some(multipart("matrix.txt", b"More about the brief.")),
-            ("POST", "import") => Some(multipart("catalog.csv", catalog_csv(&self.catalog_id).as_bytes())),
+            ("POST", "files") => Some(multipart_file("matrix.txt", b"More about the brief.")),
+            ("POST", "import") => {
+                Some(multipart_file("catalog.csv", catalog_csv(&self.catalog_id).as_bytes()))
+            }
             ("POST", "opportunities") => json(json!({"name": "Matrix deal", "client_name": "Fjordline"})),
             ("PUT" | "PATCH", "{id}") => json(json!({"name": "Renamed deal"})),
             (_, "deal-status") => json(json!({"deal_status": "won"})),

@@ -22,19 +22,12 @@ async fn version_count(app: &TestApp) -> i64 {
 }
 
 async fn import(app: &TestApp, token: &str, filename: &str, bytes: &[u8]) -> Response {
-    let boundary = "osop-catalog-boundary-9QxZ";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n\
-         Content-Type: application/octet-stream\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let (content_type, body) = multipart_file(filename, bytes);
     let request = Request::builder()
         .method(Method::POST)
         .uri("/api/catalog/import")
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .header(header::CONTENT_TYPE, content_type)
         .body(Body::from(body))
         .unwrap();
     app.send(request).await

@@ -192,21 +192,12 @@ impl TestApp {
     }
 
     pub async fn upload(&self, token: &str, opportunity: &str, filename: &str, bytes: &[u8]) -> Response {
-        let boundary = "osop-test-boundary-7MA4YWxkTrZu0gW";
-        let mut body = Vec::new();
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let (content_type, body) = multipart_file(filename, bytes);
         let request = Request::builder()
             .method(Method::POST)
             .uri(format!("/api/opportunities/{opportunity}/files"))
             .header(header::AUTHORIZATION, format!("Bearer {token}"))
-            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .header(header::CONTENT_TYPE, content_type)
             .body(Body::from(body))
             .unwrap();
         self.send(request).await
@@ -251,6 +242,19 @@ impl TestApp {
     pub async fn event_count(&self) -> i64 {
         sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&self.pool).await.unwrap()
     }
+}
+
+/// A multipart/form-data body with `bytes` as the part `file` named `filename`, and its content type.
+pub fn multipart_file(filename: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "osop-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 /// Asserts a problem+json answer with this status naming this field.
