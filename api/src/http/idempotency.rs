@@ -6,7 +6,7 @@
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
@@ -25,10 +25,6 @@ const MAX_KEY_LEN: usize = 255;
 const ABANDONED_AFTER_SECS: i64 = 300;
 /// The response headers that are part of the answer, and so are replayed.
 const KEPT_HEADERS: [HeaderName; 4] = [header::CONTENT_TYPE, header::LOCATION, header::ETAG, header::ALLOW];
-
-fn unsafe_method(method: &Method) -> bool {
-    matches!(*method, Method::POST | Method::PATCH | Method::PUT | Method::DELETE)
-}
 
 /// The key as sent: a structured-field string (`"abc"`) or, leniently, the bare token.
 fn parse_key(value: &HeaderValue) -> Result<String, ApiError> {
@@ -215,11 +211,7 @@ fn kept_headers(headers: &HeaderMap) -> serde_json::Value {
 /// The middleware: only writes that carry the header, from a signed-in caller, are affected; an
 /// unauthenticated one goes on to be refused by its handler as usual.
 pub async fn idempotency(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let operation = request
-        .extensions()
-        .get::<axum::extract::MatchedPath>()
-        .is_some_and(|p| super::is_operation(request.method(), p.as_str()));
-    if !unsafe_method(request.method()) || !operation {
+    if !super::is_documented_write(&request) {
         return next.run(request).await;
     }
     let Some(value) = request.headers().get(HEADER) else { return next.run(request).await };

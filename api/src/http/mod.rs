@@ -89,7 +89,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// Whether `method` on the route template `path` is a documented operation: the retry-safety
 /// middleware run before axum's method routing, and must leave a wrong method to its plain 405.
-pub(crate) fn is_operation(method: &axum::http::Method, path: &str) -> bool {
+fn is_operation(method: &axum::http::Method, path: &str) -> bool {
     static OPERATIONS: std::sync::OnceLock<std::collections::HashSet<(String, String)>> =
         std::sync::OnceLock::new();
     let operations = OPERATIONS.get_or_init(|| {
@@ -105,6 +105,17 @@ pub(crate) fn is_operation(method: &axum::http::Method, path: &str) -> bool {
             .collect()
     });
     operations.contains(&(path.to_string(), method.as_str().to_string()))
+}
+
+/// Whether the request is a write (POST, PATCH, PUT, DELETE) to a documented operation: the only
+/// requests the retry-safety headers apply to.
+pub(crate) fn is_documented_write(request: &axum::extract::Request) -> bool {
+    use axum::http::Method;
+    matches!(*request.method(), Method::POST | Method::PATCH | Method::PUT | Method::DELETE)
+        && request
+            .extensions()
+            .get::<axum::extract::MatchedPath>()
+            .is_some_and(|p| is_operation(request.method(), p.as_str()))
 }
 
 /// The router answers a wrong method with an empty 405; clients get a problem body like any other error.

@@ -2,7 +2,7 @@
 //! (checked in the command bus, see `crate::precondition`).
 
 use axum::extract::Request;
-use axum::http::{header, Method};
+use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -10,12 +10,9 @@ use crate::error::ApiError;
 use crate::precondition::{self, Expected};
 
 pub async fn if_match(request: Request, next: Next) -> Response {
-    let writes = matches!(*request.method(), Method::POST | Method::PATCH | Method::PUT | Method::DELETE)
-        && request
-            .extensions()
-            .get::<axum::extract::MatchedPath>()
-            .is_some_and(|p| super::is_operation(request.method(), p.as_str()));
-    let Some(value) = request.headers().get(header::IF_MATCH).filter(|_| writes) else {
+    let Some(value) =
+        request.headers().get(header::IF_MATCH).filter(|_| super::is_documented_write(&request))
+    else {
         return next.run(request).await;
     };
     let parsed =
