@@ -5,12 +5,13 @@ use domain::OpportunityEvent as Ev;
 use sqlx::types::Json;
 use sqlx::PgConnection;
 
-use crate::{Projection, StoredEvent};
+use crate::projection::EventByEvent;
+use crate::StoredEvent;
 
 pub struct AgentRunsProjection;
 
 #[async_trait]
-impl Projection for AgentRunsProjection {
+impl EventByEvent for AgentRunsProjection {
     fn name(&self) -> &'static str {
         "agent_runs"
     }
@@ -19,7 +20,7 @@ impl Projection for AgentRunsProjection {
         &["agent_runs"]
     }
 
-    async fn apply(
+    async fn apply_event(
         &self,
         db: &mut PgConnection,
         stored: &StoredEvent,

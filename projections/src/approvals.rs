@@ -4,12 +4,13 @@ use async_trait::async_trait;
 use domain::{ApprovalStatus, OpportunityEvent as Ev};
 use sqlx::PgConnection;
 
-use crate::{Projection, StoredEvent};
+use crate::projection::EventByEvent;
+use crate::StoredEvent;
 
 pub struct ApprovalsProjection;
 
 #[async_trait]
-impl Projection for ApprovalsProjection {
+impl EventByEvent for ApprovalsProjection {
     fn name(&self) -> &'static str {
         "approvals"
     }
@@ -18,7 +19,7 @@ impl Projection for ApprovalsProjection {
         &["approvals"]
     }
 
-    async fn apply(
+    async fn apply_event(
         &self,
         db: &mut PgConnection,
         stored: &StoredEvent,

@@ -1,10 +1,14 @@
 //! Assets, their candidate matches and the rate card built from the selected ones.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use domain::OpportunityEvent as Ev;
+use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::projection::Fact;
+use crate::rows::{micros, Table};
 use crate::{Projection, StoredEvent};
 
 pub struct AssetsProjection;
@@ -55,6 +59,46 @@ async fn mark_stale(db: &mut PgConnection, opportunity_id: Uuid) -> Result<(), s
     Ok(())
 }
 
+/// A row of `assets`.
+#[derive(Serialize)]
+struct AssetRow<'a> {
+    id: Uuid,
+    opportunity_id: Uuid,
+    raw_name: &'a str,
+    raw_description: Option<&'a str>,
+    client_tier: Option<&'a str>,
+    volume: i32,
+    position: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+const ASSETS: Table = Table { name: "assets", key: &["id"], values: &[] };
+
+/// Assets added one after another, written in one statement when anything else comes along.
+#[derive(Default)]
+struct Added<'a> {
+    rows: Vec<AssetRow<'a>>,
+    opportunities: Vec<Uuid>,
+}
+
+impl Added<'_> {
+    async fn flush(&mut self, db: &mut PgConnection) -> Result<(), sqlx::Error> {
+        ASSETS.insert_new(db, &self.rows).await?;
+        self.opportunities.sort_unstable();
+        self.opportunities.dedup();
+        if !self.opportunities.is_empty() {
+            sqlx::query("UPDATE ratecards SET stale = true WHERE opportunity_id = ANY($1)")
+                .bind(&self.opportunities)
+                .execute(&mut *db)
+                .await?;
+        }
+        self.rows.clear();
+        self.opportunities.clear();
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl Projection for AssetsProjection {
     fn name(&self) -> &'static str {
@@ -65,18 +109,51 @@ impl Projection for AssetsProjection {
         &["assets", "asset_matches", "ratecards", "ratecard_lines"]
     }
 
-    async fn apply(
-        &self,
-        db: &mut PgConnection,
-        stored: &StoredEvent,
-        event: &Ev,
-    ) -> Result<(), sqlx::Error> {
+    /// Added assets (most of a long log's asset events) are gathered and written together; any
+    /// other asset event writes them first, so the table always sees the log's order.
+    async fn apply(&self, db: &mut PgConnection, facts: &[Fact<'_>]) -> Result<(), sqlx::Error> {
+        let mut added = Added::default();
+        for (stored, event) in facts {
+            let Some(opp) = stored.opportunity_id() else { continue };
+            match event {
+                Ev::AssetAdded { asset: a, at } => {
+                    let at = micros(*at);
+                    added.rows.push(AssetRow {
+                        id: a.asset_id,
+                        opportunity_id: opp,
+                        raw_name: &a.raw_name,
+                        raw_description: a.raw_description.as_deref(),
+                        client_tier: a.client_tier.as_deref(),
+                        volume: a.volume as i32,
+                        position: stored.order(0),
+                        created_at: at,
+                        updated_at: at,
+                    });
+                    added.opportunities.push(opp);
+                }
+                // Every event `apply_event` handles; any other leaves these tables alone.
+                Ev::AssetsNormalized { .. }
+                | Ev::AssetUpdated { .. }
+                | Ev::AssetRemoved { .. }
+                | Ev::MatchesProposed { .. }
+                | Ev::MatchSelected { .. }
+                | Ev::MatchSelectionCleared { .. }
+                | Ev::RatecardBuilt { .. } => {
+                    added.flush(db).await?;
+                    Self::apply_event(db, stored, event).await?;
+                }
+                _ => {}
+            }
+        }
+        added.flush(db).await
+    }
+}
+
+impl AssetsProjection {
+    /// One asset event other than an addition, in its own statements.
+    async fn apply_event(db: &mut PgConnection, stored: &StoredEvent, event: &Ev) -> Result<(), sqlx::Error> {
         let Some(opp) = stored.opportunity_id() else { return Ok(()) };
         match event {
-            Ev::AssetAdded { asset, at } => {
-                add_asset(db, opp, asset, stored.order(0), at).await?;
-                mark_stale(db, opp).await?;
-            }
             Ev::AssetsNormalized { removed, added, at, .. } => {
                 for asset_id in removed {
                     remove_asset(db, opp, *asset_id).await?;

@@ -5,12 +5,13 @@ use domain::OpportunityEvent as Ev;
 use sqlx::types::Json;
 use sqlx::PgConnection;
 
-use crate::{Projection, StoredEvent};
+use crate::projection::EventByEvent;
+use crate::StoredEvent;
 
 pub struct EfficiencyProjection;
 
 #[async_trait]
-impl Projection for EfficiencyProjection {
+impl EventByEvent for EfficiencyProjection {
     fn name(&self) -> &'static str {
         "efficiency"
     }
@@ -19,7 +20,7 @@ impl Projection for EfficiencyProjection {
         &["efficiency_profiles", "handoffs"]
     }
 
-    async fn apply(
+    async fn apply_event(
         &self,
         db: &mut PgConnection,
         stored: &StoredEvent,

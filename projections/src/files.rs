@@ -4,12 +4,13 @@ use async_trait::async_trait;
 use domain::OpportunityEvent as Ev;
 use sqlx::PgConnection;
 
-use crate::{Projection, StoredEvent};
+use crate::projection::EventByEvent;
+use crate::StoredEvent;
 
 pub struct FilesProjection;
 
 #[async_trait]
-impl Projection for FilesProjection {
+impl EventByEvent for FilesProjection {
     fn name(&self) -> &'static str {
         "files"
     }
@@ -18,7 +19,7 @@ impl Projection for FilesProjection {
         &["opportunity_files"]
     }
 
-    async fn apply(
+    async fn apply_event(
         &self,
         db: &mut PgConnection,
         stored: &StoredEvent,

@@ -14,6 +14,7 @@ pub mod opportunities;
 pub mod projection;
 pub mod projector;
 pub mod qualification;
+pub mod rows;
 pub mod sequencer;
 pub mod stored_event;
 

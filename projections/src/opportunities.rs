@@ -1,13 +1,104 @@
 //! Opportunity list/detail and the 17 stage states of each.
+//!
+//! A batch is folded in memory: the rows it touches are read in one statement, every event is
+//! applied to them in log order, and the changed rows are written back in one more.
+
+use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
-use domain::{Lifecycle, OpportunityEvent as Ev, StageStatus, STAGE_NAMES};
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::{DetailsChanges, Lifecycle, OpportunityEvent as Ev, StageStatus, STAGE_NAMES};
+use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::{Projection, StoredEvent};
+use crate::projection::Fact;
+use crate::rows::{micros, Table};
+use crate::Projection;
 
 pub struct OpportunitiesProjection;
+
+const OPPORTUNITIES: Table = Table {
+    name: "opportunities",
+    key: &["id"],
+    values: &[
+        "name",
+        "client_name",
+        "region",
+        "brands",
+        "service_types",
+        "deadline",
+        "go_live",
+        "description",
+        "model_type",
+        "owner_email",
+        "created_by",
+        "status",
+        "current_stage",
+        "deal_status",
+        "lessons_learned",
+        "version",
+        "created_at",
+        "updated_at",
+        "archived_at",
+        "qualification_total",
+        "qualification_percentage",
+        "qualification_recommendation",
+    ],
+};
+
+const STAGES: Table = Table {
+    name: "stage_states",
+    key: &["opportunity_id", "stage"],
+    values: &["name", "status", "started_at", "completed_at"],
+};
+
+/// A row of `opportunities`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+struct Summary {
+    id: Uuid,
+    name: String,
+    client_name: Option<String>,
+    region: Option<String>,
+    brands: Vec<String>,
+    service_types: Vec<String>,
+    deadline: Option<NaiveDate>,
+    go_live: Option<NaiveDate>,
+    description: Option<String>,
+    model_type: String,
+    owner_email: String,
+    created_by: String,
+    status: String,
+    current_stage: i32,
+    deal_status: String,
+    lessons_learned: Option<String>,
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    archived_at: Option<DateTime<Utc>>,
+    qualification_total: Option<i32>,
+    qualification_percentage: Option<f64>,
+    qualification_recommendation: Option<String>,
+}
+
+/// A row of `stage_states`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+struct Stage {
+    opportunity_id: Uuid,
+    stage: i32,
+    name: String,
+    status: String,
+    started_at: Option<DateTime<Utc>>,
+    completed_at: Option<DateTime<Utc>>,
+}
+
+/// The rows a batch touches, as they stand after the events folded in so far.
+#[derive(Default)]
+struct Fold {
+    summaries: HashMap<Uuid, Summary>,
+    stages: HashMap<Uuid, BTreeMap<i32, Stage>>,
+    changed: Vec<Uuid>,
+}
 
 #[async_trait]
 impl Projection for OpportunitiesProjection {
@@ -19,132 +110,140 @@ impl Projection for OpportunitiesProjection {
         &["opportunities", "stage_states"]
     }
 
-    async fn apply(
-        &self,
-        db: &mut PgConnection,
-        stored: &StoredEvent,
-        event: &Ev,
-    ) -> Result<(), sqlx::Error> {
-        let Some(id) = stored.opportunity_id() else { return Ok(()) };
-        match event {
-            Ev::OpportunityCreated { details: d, created_by, at, .. } => {
-                sqlx::query(
-                    "INSERT INTO opportunities (id, name, client_name, region, brands, service_types, deadline,
-                        go_live, description, model_type, owner_email, created_by, status, current_stage,
-                        deal_status, version, created_at, updated_at)
-                     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,'active',1,'active',$13,$14,$14)
-                     ON CONFLICT (id) DO NOTHING",
-                )
-                .bind(id)
-                .bind(&d.name)
-                .bind(&d.client_name)
-                .bind(&d.region)
-                .bind(sqlx::types::Json(&d.brands))
-                .bind(sqlx::types::Json(&d.service_types))
-                .bind(d.deadline)
-                .bind(d.go_live)
-                .bind(&d.description)
-                .bind(&d.model_type)
-                .bind(&d.owner_email)
-                .bind(created_by)
-                .bind(stored.sequence)
-                .bind(at)
-                .execute(&mut *db)
-                .await?;
-                // One statement for all 17 stages: a rebuild creates many opportunities, and a
-                // round trip per stage made creation the costliest event to project.
-                let stages: Vec<i32> = (1..=STAGE_NAMES.len() as i32).collect();
-                sqlx::query(
-                    "INSERT INTO stage_states (opportunity_id, stage, name, status)
-                     SELECT $1, stage, name, $4 FROM UNNEST($2::int4[], $3::text[]) AS s(stage, name)
-                     ON CONFLICT DO NOTHING",
-                )
-                .bind(id)
-                .bind(&stages)
-                .bind(STAGE_NAMES.as_slice())
-                .bind(StageStatus::NotStarted.as_str())
-                .execute(&mut *db)
-                .await?;
+    async fn apply(&self, db: &mut PgConnection, facts: &[Fact<'_>]) -> Result<(), sqlx::Error> {
+        let mut ids: Vec<Uuid> = facts.iter().filter_map(|(stored, _)| stored.opportunity_id()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut fold = Fold::default();
+        for row in OPPORTUNITIES.load::<Summary>(db, "id", &ids).await? {
+            fold.summaries.insert(row.id, row);
+        }
+        for row in STAGES.load::<Stage>(db, "opportunity_id", &ids).await? {
+            fold.stages.entry(row.opportunity_id).or_default().insert(row.stage, row);
+        }
+        for (stored, event) in facts {
+            if let Some(id) = stored.opportunity_id() {
+                fold.apply(id, stored.sequence, event);
             }
-            Ev::OpportunityDetailsUpdated { changes: c, .. } | Ev::IntakeApplied { changes: c, .. } => {
-                // COALESCE keeps untouched fields; the flags say which nullable ones were set (maybe to null).
-                sqlx::query(
-                    "UPDATE opportunities SET
-                        name = COALESCE($2, name),
-                        client_name = CASE WHEN $3 THEN $4 ELSE client_name END,
-                        region = CASE WHEN $5 THEN $6 ELSE region END,
-                        brands = COALESCE($7, brands),
-                        service_types = COALESCE($8, service_types),
-                        deadline = CASE WHEN $9 THEN $10 ELSE deadline END,
-                        go_live = CASE WHEN $11 THEN $12 ELSE go_live END,
-                        description = CASE WHEN $13 THEN $14 ELSE description END,
-                        model_type = COALESCE($15, model_type),
-                        owner_email = COALESCE($16, owner_email)
-                     WHERE id = $1",
-                )
-                .bind(id)
-                .bind(&c.name)
-                .bind(c.client_name.is_some())
-                .bind(c.client_name.clone().flatten())
-                .bind(c.region.is_some())
-                .bind(c.region.clone().flatten())
-                .bind(c.brands.as_ref().map(sqlx::types::Json))
-                .bind(c.service_types.as_ref().map(sqlx::types::Json))
-                .bind(c.deadline.is_some())
-                .bind(c.deadline.flatten())
-                .bind(c.go_live.is_some())
-                .bind(c.go_live.flatten())
-                .bind(c.description.is_some())
-                .bind(c.description.clone().flatten())
-                .bind(&c.model_type)
-                .bind(&c.owner_email)
-                .execute(&mut *db)
-                .await?;
+        }
+        fold.changed.sort_unstable();
+        fold.changed.dedup();
+        let summaries: Vec<&Summary> = fold.changed.iter().filter_map(|id| fold.summaries.get(id)).collect();
+        let stages: Vec<&Stage> =
+            fold.changed.iter().filter_map(|id| fold.stages.get(id)).flat_map(|s| s.values()).collect();
+        OPPORTUNITIES.upsert(db, &summaries).await?;
+        STAGES.upsert(db, &stages).await
+    }
+}
+
+impl Fold {
+    fn apply(&mut self, id: Uuid, sequence: i64, event: &Ev) {
+        if let Ev::OpportunityCreated { details: d, created_by, at, .. } = event {
+            if !self.summaries.contains_key(&id) {
+                let at = micros(*at);
+                self.summaries.insert(
+                    id,
+                    Summary {
+                        id,
+                        name: d.name.clone(),
+                        client_name: d.client_name.clone(),
+                        region: d.region.clone(),
+                        brands: d.brands.clone(),
+                        service_types: d.service_types.clone(),
+                        deadline: d.deadline,
+                        go_live: d.go_live,
+                        description: d.description.clone(),
+                        model_type: d.model_type.clone(),
+                        owner_email: d.owner_email.clone(),
+                        created_by: created_by.clone(),
+                        status: lifecycle_str(Lifecycle::Active).into(),
+                        current_stage: 1,
+                        deal_status: "active".into(),
+                        lessons_learned: None,
+                        version: sequence,
+                        created_at: at,
+                        updated_at: at,
+                        archived_at: None,
+                        qualification_total: None,
+                        qualification_percentage: None,
+                        qualification_recommendation: None,
+                    },
+                );
+                let stages = self.stages.entry(id).or_default();
+                for (n, name) in (1..).zip(STAGE_NAMES) {
+                    stages.entry(n).or_insert_with(|| Stage {
+                        opportunity_id: id,
+                        stage: n,
+                        name: name.into(),
+                        status: StageStatus::NotStarted.as_str().into(),
+                        started_at: None,
+                        completed_at: None,
+                    });
+                }
+            }
+        }
+        // Events of an opportunity without a row (never created) change nothing, as an UPDATE would.
+        let Some(row) = self.summaries.get_mut(&id) else { return };
+        match event {
+            Ev::OpportunityDetailsUpdated { changes, .. } | Ev::IntakeApplied { changes, .. } => {
+                merge(row, changes)
             }
             Ev::OpportunityArchived { at } => {
-                sqlx::query("UPDATE opportunities SET status = $2, archived_at = $3 WHERE id = $1")
-                    .bind(id)
-                    .bind(lifecycle_str(Lifecycle::Archived))
-                    .bind(at)
-                    .execute(&mut *db)
-                    .await?;
+                row.status = lifecycle_str(Lifecycle::Archived).into();
+                row.archived_at = Some(micros(*at));
             }
-            Ev::StageStarted { stage, at } => {
-                set_stage(db, id, stage.get(), StageStatus::InProgress, "started_at", *at).await?;
-            }
-            Ev::StageCompleted { stage, at, .. } => {
-                set_stage(db, id, stage.get(), StageStatus::Completed, "completed_at", *at).await?;
+            Ev::StageStarted { stage, at } | Ev::StageCompleted { stage, at, .. } => {
+                let started = matches!(event, Ev::StageStarted { .. });
+                let stages = self.stages.entry(id).or_default();
+                if let Some(s) = stages.get_mut(&i32::from(stage.get())) {
+                    let (status, stamp) = if started {
+                        (StageStatus::InProgress, &mut s.started_at)
+                    } else {
+                        (StageStatus::Completed, &mut s.completed_at)
+                    };
+                    *stamp = Some(micros(*at));
+                    s.status = status.as_str().into();
+                }
+                let completed = StageStatus::Completed.as_str();
+                row.current_stage = stages
+                    .values()
+                    .find(|s| s.status != completed)
+                    .map_or(STAGE_NAMES.len() as i32, |s| s.stage);
             }
             Ev::DealStatusChanged { to, lessons_learned, .. } => {
-                sqlx::query("UPDATE opportunities SET deal_status = $2, lessons_learned = $3 WHERE id = $1")
-                    .bind(id)
-                    .bind(to.as_str())
-                    .bind(lessons_learned)
-                    .execute(&mut *db)
-                    .await?;
+                row.deal_status = to.as_str().into();
+                row.lessons_learned = lessons_learned.clone();
             }
             Ev::QualificationScored { total, percentage, recommendation, .. } => {
-                sqlx::query(
-                    "UPDATE opportunities SET qualification_total = $2, qualification_percentage = $3,
-                        qualification_recommendation = $4 WHERE id = $1",
-                )
-                .bind(id)
-                .bind(i32::from(*total))
-                .bind(percentage)
-                .bind(recommendation.as_str())
-                .execute(&mut *db)
-                .await?;
+                row.qualification_total = Some(i32::from(*total));
+                row.qualification_percentage = Some(*percentage);
+                row.qualification_recommendation = Some(recommendation.as_str().into());
             }
             _ => {}
         }
-        sqlx::query("UPDATE opportunities SET version = $2, updated_at = $3 WHERE id = $1")
-            .bind(id)
-            .bind(stored.sequence)
-            .bind(event.at())
-            .execute(&mut *db)
-            .await?;
-        Ok(())
+        row.version = sequence;
+        row.updated_at = micros(event.at());
+        self.changed.push(id);
     }
+}
+
+/// Untouched fields are kept; a nullable field that was set (maybe to null) takes the new value.
+fn merge(row: &mut Summary, c: &DetailsChanges) {
+    fn set<T: Clone>(field: &mut T, change: &Option<T>) {
+        if let Some(v) = change {
+            *field = v.clone();
+        }
+    }
+    set(&mut row.name, &c.name);
+    set(&mut row.client_name, &c.client_name);
+    set(&mut row.region, &c.region);
+    set(&mut row.brands, &c.brands);
+    set(&mut row.service_types, &c.service_types);
+    set(&mut row.deadline, &c.deadline);
+    set(&mut row.go_live, &c.go_live);
+    set(&mut row.description, &c.description);
+    set(&mut row.model_type, &c.model_type);
+    set(&mut row.owner_email, &c.owner_email);
 }
 
 pub fn lifecycle_str(l: Lifecycle) -> &'static str {
@@ -153,32 +252,4 @@ pub fn lifecycle_str(l: Lifecycle) -> &'static str {
         Lifecycle::Active => "active",
         Lifecycle::Archived => "archived",
     }
-}
-
-async fn set_stage(
-    db: &mut PgConnection,
-    id: Uuid,
-    stage: u8,
-    status: StageStatus,
-    stamp: &str,
-    at: chrono::DateTime<chrono::Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
-        "UPDATE stage_states SET status = $3, {stamp} = $4 WHERE opportunity_id = $1 AND stage = $2"
-    ))
-    .bind(id)
-    .bind(i32::from(stage))
-    .bind(status.as_str())
-    .bind(at)
-    .execute(&mut *db)
-    .await?;
-    sqlx::query(
-        "UPDATE opportunities SET current_stage =
-            (SELECT COALESCE(MIN(stage), 17) FROM stage_states WHERE opportunity_id = $1 AND status <> 'completed')
-         WHERE id = $1",
-    )
-    .bind(id)
-    .execute(&mut *db)
-    .await?;
-    Ok(())
 }

@@ -6,7 +6,7 @@ use sqlx::PgPool;
 use thiserror::Error;
 use tokio::sync::{watch, Mutex};
 
-use crate::projection::{self, Projection};
+use crate::projection::{self, Fact, Projection};
 use crate::{sequencer, StoredEvent};
 
 const BATCH: i64 = 2_000;
@@ -220,8 +220,10 @@ impl Projector {
             }
             for p in projections {
                 let from = checkpoint_of(p.name());
-                for (stored, event) in decoded.iter().filter(|(e, _)| e.position > from) {
-                    p.apply(&mut tx, stored, event).await?;
+                let facts: Vec<Fact> =
+                    decoded.iter().filter(|(e, _)| e.position > from).map(|(s, e)| (*s, e)).collect();
+                if !facts.is_empty() {
+                    p.apply(&mut tx, &facts).await?;
                 }
             }
             sqlx::query(

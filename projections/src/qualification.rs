@@ -4,12 +4,13 @@ use async_trait::async_trait;
 use domain::OpportunityEvent as Ev;
 use sqlx::PgConnection;
 
-use crate::{Projection, StoredEvent};
+use crate::projection::EventByEvent;
+use crate::StoredEvent;
 
 pub struct QualificationProjection;
 
 #[async_trait]
-impl Projection for QualificationProjection {
+impl EventByEvent for QualificationProjection {
     fn name(&self) -> &'static str {
         "qualification"
     }
@@ -18,7 +19,7 @@ impl Projection for QualificationProjection {
         &["qualification_scorecards"]
     }
 
-    async fn apply(
+    async fn apply_event(
         &self,
         db: &mut PgConnection,
         stored: &StoredEvent,
