@@ -48,9 +48,9 @@ enum Command {
     },
     /// Measure OSOP against the real PostgreSQL and NATS in a scratch database and write the table.
     Bench {
-        /// Where the markdown report is written.
-        #[arg(long, default_value = "docs/benchmarks.md")]
-        out: std::path::PathBuf,
+        /// Where the markdown report is written (default docs/benchmarks.md, for a full run).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
         /// A smoke run: small sizes and short durations.
         #[arg(long)]
         quick: bool,
@@ -63,6 +63,10 @@ enum Command {
         /// A note for the machine block (e.g. that the machine was shared).
         #[arg(long)]
         note: Option<String>,
+        /// Run only these sections (walk, appends, loading, reads, rebuild); the partial table is
+        /// printed, and written only where `--out` says, never over the full one by default.
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(api::bench::SECTIONS))]
+        only: Vec<String>,
     },
     /// Write the OpenAPI document (default: openapi/openapi.json).
     Openapi {
@@ -154,7 +158,7 @@ async fn main() -> anyhow::Result<()> {
             println!("rebuilt in {:.2?}", started.elapsed());
             Ok(())
         }
-        Command::Bench { out, quick, brief, database, note } => {
+        Command::Bench { out, quick, brief, database, note, only } => {
             let mut settings = Settings::from_env();
             settings.nats_stream = "OSOP_BENCH".into();
             settings.nats_subject_prefix = "osopbench".into();
@@ -167,15 +171,18 @@ async fn main() -> anyhow::Result<()> {
                 "Benchmarking in database {database} (dropped and recreated){}",
                 if quick { ", quick" } else { "" }
             );
-            let options = api::bench::Options { quick, brief, note };
+            let out = out.or_else(|| only.is_empty().then(|| "docs/benchmarks.md".into()));
+            let options = api::bench::Options { quick, brief, note, only };
             let report =
                 api::bench::run(settings.clone(), pool, nats.clone(), &options, |line| eprintln!("  {line}"))
                     .await;
             api::bench::drop_streams(&nats, &settings).await;
             let markdown = report?.markdown();
             println!("{markdown}");
-            std::fs::write(&out, &markdown).with_context(|| format!("writing {}", out.display()))?;
-            eprintln!("wrote {}", out.display());
+            if let Some(out) = out {
+                std::fs::write(&out, &markdown).with_context(|| format!("writing {}", out.display()))?;
+                eprintln!("wrote {}", out.display());
+            }
             Ok(())
         }
         Command::Openapi { out } => {

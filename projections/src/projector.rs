@@ -187,18 +187,18 @@ impl Projector {
         let names: Vec<&str> = projections.iter().map(|p| p.name()).collect();
         loop {
             let mut tx = self.pool.begin().await?;
-            // Read models and their checkpoints commit together and all derive from the log, so a
-            // batch lost in a server crash is simply applied again: no need to wait for the flush.
-            sqlx::query("SET LOCAL synchronous_commit TO OFF").execute(&mut *tx).await?;
-            sqlx::query(
-                "INSERT INTO projection_checkpoints (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING",
-            )
-            .bind(&names)
-            .execute(&mut *tx)
-            .await?;
-            // Locked in name order, so two processes catching up never deadlock.
+            // One statement, as it runs on every command's catch-up: registers any new projection,
+            // locks the checkpoints in name order (so two processes catching up never deadlock)
+            // and turns off waiting for the flush: read models and their checkpoints commit
+            // together and all derive from the log, so a batch lost in a server crash is simply
+            // applied again.
             let checkpoints: Vec<(String, i64)> = sqlx::query_as(
-                "SELECT name, position FROM projection_checkpoints WHERE name = ANY($1) ORDER BY name FOR UPDATE",
+                "WITH added AS (INSERT INTO projection_checkpoints (name) SELECT unnest($1::text[])
+                                ON CONFLICT DO NOTHING RETURNING name, position),
+                      locked AS (SELECT name, position FROM projection_checkpoints
+                                  WHERE name = ANY($1) ORDER BY name FOR UPDATE)
+                 SELECT name, position FROM (SELECT * FROM locked UNION ALL SELECT * FROM added) c
+                  WHERE set_config('synchronous_commit', 'off', true) = 'off'",
             )
             .bind(&names)
             .fetch_all(&mut *tx)

@@ -28,7 +28,12 @@ pub struct Options {
     pub brief: PathBuf,
     /// Said in the machine block, e.g. that the machine was shared.
     pub note: Option<String>,
+    /// The sections to run (of `SECTIONS`); all when empty.
+    pub only: Vec<String>,
 }
+
+/// The measurements, by the name `--only` takes.
+pub const SECTIONS: [&str; 5] = ["walk", "appends", "loading", "reads", "rebuild"];
 
 /// The sizes of one run.
 struct Plan {
@@ -73,20 +78,32 @@ pub async fn run(
     let plan = if options.quick { &QUICK } else { &FULL };
     let mut machine = report::Machine::describe(&pool, &nats, options.note.clone()).await;
     let mut rows = Vec::new();
+    let wanted = |section: &str| options.only.is_empty() || options.only.iter().any(|s| s == section);
+    let mut observations = Vec::new();
     // The walkthrough first, on a clean log, as a user's first deal would meet it.
-    rows.push(walk::measure(&settings, &pool, &nats, &options.brief, &progress).await?);
-    rows.extend(
-        appends::measure(&pool, settings.snapshot_every, plan.concurrency, plan.append_duration, &progress)
-            .await?,
-    );
-    rows.extend(
-        loading::measure(&pool, settings.snapshot_every, plan.load_sizes, plan.load_rounds, &progress)
-            .await?,
-    );
-    rows.push(reads::measure(&settings, &pool, plan.read_clients, plan.read_duration, &progress).await?);
-    let rebuilt = rebuild::measure(&pool, plan.rebuild_events, &progress).await?;
-    rows.push(rebuilt.row);
-    let observations = vec![rebuilt.observation];
+    if wanted("walk") {
+        rows.push(walk::measure(&settings, &pool, &nats, &options.brief, &progress).await?);
+    }
+    if wanted("appends") {
+        rows.extend(
+            appends::measure(&pool, settings.snapshot_every, plan.concurrency, plan.append_duration, &progress)
+                .await?,
+        );
+    }
+    if wanted("loading") {
+        rows.extend(
+            loading::measure(&pool, settings.snapshot_every, plan.load_sizes, plan.load_rounds, &progress)
+                .await?,
+        );
+    }
+    if wanted("reads") {
+        rows.push(reads::measure(&settings, &pool, plan.read_clients, plan.read_duration, &progress).await?);
+    }
+    if wanted("rebuild") {
+        let rebuilt = rebuild::measure(&pool, plan.rebuild_events, &progress).await?;
+        rows.push(rebuilt.row);
+        observations.push(rebuilt.observation);
+    }
     machine.load_after = report::load_average();
     Ok(Report { machine, rows, observations, quick: options.quick })
 }
