@@ -28,7 +28,7 @@ fn is_connection_state(code: &str) -> bool {
     code.starts_with("08") || matches!(code, "53300" | "57P01" | "57P02" | "57P03")
 }
 
-/// Whether a boxed store error (as cqrs-es and postgres-es wrap them) is, somewhere down its
+/// Whether a boxed store error (as cqrs-es and our event store wrap them) is, somewhere down its
 /// chain of sources, a connection failure.
 pub fn is_outage(e: &(dyn StdError + 'static)) -> bool {
     let mut current = Some(e);

@@ -1,0 +1,233 @@
+//! The event store's own SQL: one statement appends a command's events, a lost race is a conflict
+//! the bus retries, and loading through a snapshot gives what replaying from zero gives.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use api::auth::{Role, User};
+use api::command_bus::CommandBus;
+use api::store::OpportunityStore;
+use chrono::Utc;
+use cqrs_es::{AggregateError, DomainEvent, EventStore};
+use domain::commands::Actor;
+use domain::{DetailsChanges, OpportunityCommand, OpportunityDetails, OpportunityEvent};
+use projections::Projector;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+const SNAPSHOT_EVERY: usize = 3;
+
+fn user() -> User {
+    User {
+        id: 0,
+        email: "store@osop.test".into(),
+        name: "Store".into(),
+        role: Role::Admin,
+        created_at: Utc::now(),
+    }
+}
+
+fn bus(pool: &PgPool) -> CommandBus {
+    CommandBus::new(pool.clone(), Arc::new(Projector::new(pool.clone())), SNAPSHOT_EVERY)
+}
+
+fn describe(text: &str) -> DetailsChanges {
+    DetailsChanges { description: Some(Some(text.to_string())), ..DetailsChanges::default() }
+}
+
+fn update(text: &str) -> OpportunityCommand {
+    OpportunityCommand::UpdateDetails { changes: describe(text), at: Utc::now() }
+}
+
+/// Creates an opportunity through the bus: one command, two events.
+async fn create(bus: &CommandBus) -> Uuid {
+    let id = Uuid::new_v4();
+    let details = OpportunityDetails {
+        name: "Store test".into(),
+        client_name: Some("Halvorsen".into()),
+        owner_email: user().email,
+        ..OpportunityDetails::default()
+    };
+    let command = OpportunityCommand::CreateOpportunity {
+        opportunity_id: id,
+        details,
+        actor: Actor { email: user().email, is_admin: true },
+        at: Utc::now(),
+    };
+    assert_eq!(bus.append(id, command, &user()).await.unwrap(), 1);
+    id
+}
+
+/// (sequence, tx_id as text) of every event of `id`, in sequence order.
+async fn stored(pool: &PgPool, id: &Uuid) -> Vec<(i64, String)> {
+    sqlx::query_as("SELECT sequence, tx_id::text FROM events WHERE aggregate_id = $1 ORDER BY sequence")
+        .bind(id.to_string())
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrator = "api::startup::MIGRATOR")]
+async fn a_commits_events_share_one_transaction_and_consecutive_sequences(pool: PgPool) {
+    let bus = bus(&pool);
+    let id = create(&bus).await;
+    let store = OpportunityStore::new(pool.clone(), SNAPSHOT_EVERY);
+    let context = store.load_aggregate(&id.to_string()).await.unwrap();
+    let events = ["one", "two", "three"]
+        .map(|text| OpportunityEvent::OpportunityDetailsUpdated { changes: describe(text), at: Utc::now() });
+    let metadata = HashMap::from([("correlation_id".to_string(), "c-1".to_string())]);
+    let envelopes = store.commit(events.to_vec(), context, metadata).await.unwrap();
+    assert_eq!(envelopes.iter().map(|e| e.sequence).collect::<Vec<_>>(), [3, 4, 5]);
+
+    let rows = stored(&pool, &id).await;
+    assert_eq!(rows.iter().map(|(s, _)| *s).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+    // The create's two events in one transaction, the three updates in another.
+    assert_eq!(rows[0].1, rows[1].1);
+    assert!(rows[2..].iter().all(|(_, tx)| *tx == rows[2].1), "{rows:?}");
+    assert_ne!(rows[1].1, rows[2].1);
+
+    // Every column reads back as postgres-es wrote it: type, version, JSON payload and metadata.
+    let (event_type, version, payload, metadata): (String, String, serde_json::Value, serde_json::Value) =
+        sqlx::query_as(
+            "SELECT event_type, event_version, payload, metadata FROM events
+              WHERE aggregate_id = $1 AND sequence = 5",
+        )
+        .bind(id.to_string())
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(event_type, "OpportunityDetailsUpdated");
+    assert_eq!(version, events[2].event_version());
+    assert_eq!(payload, serde_json::to_value(&events[2]).unwrap());
+    assert_eq!(metadata, serde_json::json!({ "correlation_id": "c-1" }));
+    let history = store.load_events(&id.to_string()).await.unwrap();
+    assert_eq!(history.len(), 5);
+    assert_eq!(history[4].metadata["correlation_id"], "c-1");
+}
+
+#[sqlx::test(migrator = "api::startup::MIGRATOR")]
+async fn two_commits_at_one_version_store_one_and_the_other_conflicts(pool: PgPool) {
+    let id = create(&bus(&pool)).await.to_string();
+    let store = OpportunityStore::new(pool.clone(), SNAPSHOT_EVERY);
+    let ours = store.load_aggregate(&id).await.unwrap();
+    let theirs = store.load_aggregate(&id).await.unwrap();
+    assert_eq!(ours.current_sequence, theirs.current_sequence);
+    let event =
+        |text| vec![OpportunityEvent::OpportunityDetailsUpdated { changes: describe(text), at: Utc::now() }];
+    store.commit(event("theirs"), theirs, HashMap::new()).await.unwrap();
+    let lost = store.commit(event("ours"), ours, HashMap::new()).await;
+    assert!(matches!(lost, Err(AggregateError::AggregateConflict)), "{lost:?}");
+    let (state, version) = store.load_from_zero(&id).await.unwrap();
+    assert_eq!(version, 3);
+    assert_eq!(state.details.description.as_deref(), Some("theirs"));
+}
+
+#[sqlx::test(migrator = "api::startup::MIGRATOR")]
+async fn the_bus_retries_a_lost_race_on_fresh_state(pool: PgPool) {
+    let bus = Arc::new(bus(&pool));
+    let id = create(&bus).await;
+    // Another writer's event at sequence 3, not yet committed: the bus still loads version 2,
+    // and its append of sequence 3 waits on this transaction's row.
+    let mut theirs = pool.begin().await.unwrap();
+    let event = OpportunityEvent::OpportunityDetailsUpdated { changes: describe("theirs"), at: Utc::now() };
+    sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+         VALUES ('Opportunity', $1, 3, $2, $3, $4, '{}')",
+    )
+    .bind(id.to_string())
+    .bind(event.event_type())
+    .bind(event.event_version())
+    .bind(serde_json::to_value(&event).unwrap())
+    .execute(&mut *theirs)
+    .await
+    .unwrap();
+
+    let ours = tokio::spawn({
+        let bus = bus.clone();
+        async move { bus.append(id, update("ours"), &user()).await }
+    });
+    let blocked = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity
+                  WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            if waiting > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(blocked.is_ok(), "the bus's append never waited on the other writer");
+    theirs.commit().await.unwrap();
+
+    // The first attempt conflicted; the second decided again on version 3 and appended 4.
+    assert_eq!(ours.await.unwrap().unwrap(), 2);
+    let rows = stored(&pool, &id).await;
+    assert_eq!(rows.iter().map(|(s, _)| *s).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    let store = OpportunityStore::new(pool.clone(), SNAPSHOT_EVERY);
+    let (state, version) = store.load_from_zero(&id.to_string()).await.unwrap();
+    assert_eq!(version, 4);
+    assert_eq!(state.details.description.as_deref(), Some("ours"));
+}
+
+#[sqlx::test(migrator = "api::startup::MIGRATOR")]
+async fn loading_a_snapshot_and_later_events_equals_replaying_from_zero(pool: PgPool) {
+    let bus = bus(&pool);
+    let id = create(&bus).await;
+    // 2 + 5 events: snapshots are written on crossing 3 and 6, so one event follows the latest.
+    for i in 0..5 {
+        bus.append(id, update(&format!("rev {i}")), &user()).await.unwrap();
+    }
+    let id = id.to_string();
+    let snapshot_at: i64 =
+        sqlx::query_scalar("SELECT last_sequence FROM aggregate_snapshots WHERE aggregate_id = $1")
+            .bind(&id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(snapshot_at, 6);
+    let store = OpportunityStore::new(pool.clone(), SNAPSHOT_EVERY);
+    let (from_zero, version) = store.load_from_zero(&id).await.unwrap();
+    assert_eq!(version, 7);
+    let loaded = store.load_aggregate(&id).await.unwrap();
+    assert_eq!(loaded.aggregate, from_zero);
+    assert_eq!(loaded.current_sequence, 7);
+
+    // The load really starts from the snapshot: a mark put in it survives, with event 7 on top.
+    let mark = |sql: &'static str| {
+        let (pool, id) = (pool.clone(), id.clone());
+        async move { sqlx::query(sql).bind(id).execute(&pool).await.unwrap() }
+    };
+    mark(
+        "UPDATE aggregate_snapshots SET payload = jsonb_set(payload, '{details,client_name}', '\"marked\"')
+          WHERE aggregate_id = $1",
+    )
+    .await;
+    let marked = store.load_aggregate(&id).await.unwrap();
+    assert_eq!(marked.aggregate.details.client_name.as_deref(), Some("marked"));
+    assert_eq!(marked.aggregate.details.description.as_deref(), Some("rev 4"));
+    assert_eq!(marked.current_sequence, 7);
+
+    // A snapshot of an older schema, or one that no longer deserialises, is a cache miss.
+    mark("UPDATE aggregate_snapshots SET schema_version = schema_version - 1 WHERE aggregate_id = $1").await;
+    let stale = store.load_aggregate(&id).await.unwrap();
+    assert_eq!((stale.aggregate, stale.current_sequence), (from_zero.clone(), 7));
+    mark(
+        "UPDATE aggregate_snapshots SET schema_version = schema_version + 1, payload = '{\"unexpected\": true}'
+          WHERE aggregate_id = $1",
+    )
+    .await;
+    let unreadable = store.load_aggregate(&id).await.unwrap();
+    assert_eq!((unreadable.aggregate, unreadable.current_sequence), (from_zero.clone(), 7));
+
+    // And the version-bounded replay stops where it is told.
+    let (at_five, reached) = store.load_as_of(&id, 5).await.unwrap();
+    assert_eq!(reached, 5);
+    assert_eq!(at_five.details.description.as_deref(), Some("rev 2"));
+}
