@@ -58,13 +58,12 @@ impl From<AggregateError<OpportunityError>> for CommandError {
 
 pub struct CommandBus {
     store: OpportunityStore,
-    pool: PgPool,
     projector: Arc<Projector>,
 }
 
 impl CommandBus {
     pub fn new(pool: PgPool, projector: Arc<Projector>, snapshot_every: usize) -> Self {
-        Self { store: OpportunityStore::new(pool.clone(), snapshot_every), pool, projector }
+        Self { store: OpportunityStore::new(pool, snapshot_every), projector }
     }
 
     /// Runs `command` on opportunity `id` as `by`. Its events carry the current correlation id
@@ -97,20 +96,19 @@ impl CommandBus {
         command: OpportunityCommand,
         by: &User,
     ) -> Result<(), CommandError> {
-        self.append(id, command, by).await?;
-        self.await_read_models(&id.to_string()).await;
+        let appended = self.append(id, command, by).await?;
+        self.await_read_models(&id.to_string(), appended.last).await;
         Ok(())
     }
 
-    /// Loads, decides and appends (retrying lost races) without waiting for the read models;
-    /// returns how many attempts it took. `execute` is this plus the read-your-writes wait; the
-    /// benchmark times the two apart.
+    /// Loads, decides and appends (retrying lost races) without waiting for the read models.
+    /// `execute` is this plus the read-your-writes wait; the benchmark times the two apart.
     pub async fn append(
         &self,
         id: Uuid,
         command: OpportunityCommand,
         by: &User,
-    ) -> Result<usize, CommandError> {
+    ) -> Result<Appended, CommandError> {
         let aggregate_id = id.to_string();
         let correlation = CorrelationId::current().unwrap_or_else(CorrelationId::generate);
         let metadata = HashMap::from([
@@ -124,7 +122,7 @@ impl CommandBus {
         loop {
             attempt += 1;
             match self.decide_and_append(&aggregate_id, command.clone(), metadata.clone(), &expected).await {
-                Ok(()) => return Ok(attempt),
+                Ok(last) => return Ok(Appended { attempts: attempt, last }),
                 Err(Decision::Stale(actual)) => return Err(CommandError::Stale { actual }),
                 Err(Decision::Failed(AggregateError::AggregateConflict)) if attempt < ATTEMPTS => {
                     let jitter = rand::random::<u64>() % (2 << attempt.min(6));
@@ -144,7 +142,7 @@ impl CommandBus {
         command: OpportunityCommand,
         metadata: HashMap<String, String>,
         expected: &Option<crate::precondition::Expected>,
-    ) -> Result<(), Decision> {
+    ) -> Result<Option<GlobalSeq>, Decision> {
         let mut context = self.store.load_aggregate(aggregate_id).await?;
         if let Some(expected) = expected {
             if !expected.matches(context.current_sequence) {
@@ -153,30 +151,27 @@ impl CommandBus {
         }
         let sink = EventSink::default();
         context.aggregate().handle(command, &(), &sink).await.map_err(AggregateError::UserError)?;
-        self.store.commit(sink.collect().await, context, metadata).await?;
-        Ok(())
+        let (_, last) = self.store.record(sink.collect().await, context, metadata).await?;
+        Ok(last)
     }
 
-    /// Waits (bounded) until every projection has taken in this aggregate's latest event.
-    pub async fn await_read_models(&self, aggregate_id: &str) {
-        let last: Result<Option<i64>, _> = sqlx::query_scalar(
-            "SELECT global_seq FROM events WHERE aggregate_type = 'Opportunity' AND aggregate_id = $1
-              ORDER BY sequence DESC LIMIT 1",
-        )
-        .bind(aggregate_id)
-        .fetch_optional(&self.pool)
-        .await;
-        let outcome = match last {
-            Ok(Some(seq)) => self.projector.wait_for(GlobalSeq(seq), Duration::from_secs(5)).await,
-            Ok(None) => Ok(true),
-            Err(e) => Err(e.into()),
-        };
-        match outcome {
+    /// Waits (bounded) until every projection has taken in the event stored as `last` (a command
+    /// that recorded nothing has nothing to wait for).
+    pub async fn await_read_models(&self, aggregate_id: &str, last: Option<GlobalSeq>) {
+        let Some(last) = last else { return };
+        match self.projector.wait_for(last, Duration::from_secs(5)).await {
             Ok(true) => {}
             Ok(false) => tracing::warn!(aggregate_id, "read models still behind after 5 s; answering anyway"),
             Err(e) => tracing::warn!(aggregate_id, error = %e, "could not catch read models up"),
         }
     }
+}
+
+/// What an append did: how many attempts it took, and the last event it stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Appended {
+    pub attempts: usize,
+    pub last: Option<GlobalSeq>,
 }
 
 enum Decision {

@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use cqrs_es::persist::EventStoreAggregateContext;
 use cqrs_es::{Aggregate, AggregateError, EventEnvelope, EventStore};
 use domain::Opportunity;
+use projections::GlobalSeq;
 use sqlx::PgPool;
 
 /// Bump when `Opportunity`'s stored shape changes: older snapshots are then ignored.
@@ -107,8 +108,21 @@ impl EventStore<Opportunity> for OpportunityStore {
         context: Self::AC,
         metadata: HashMap<String, String>,
     ) -> Result<Vec<EventEnvelope<Opportunity>>, Err> {
+        Ok(self.record(events, context, metadata).await?.0)
+    }
+}
+
+impl OpportunityStore {
+    /// `commit`, also answering with the `global_seq` of the last event stored (none when there
+    /// were no events), so the caller can wait for exactly that event in the read models.
+    pub async fn record(
+        &self,
+        events: Vec<domain::OpportunityEvent>,
+        context: EventStoreAggregateContext<Opportunity>,
+        metadata: HashMap<String, String>,
+    ) -> Result<(Vec<EventEnvelope<Opportunity>>, Option<GlobalSeq>), Err> {
         if events.is_empty() {
-            return Ok(vec![]);
+            return Ok((vec![], None));
         }
         let start = context.current_sequence;
         let envelopes: Vec<EventEnvelope<Opportunity>> = events
@@ -121,11 +135,11 @@ impl EventStore<Opportunity> for OpportunityStore {
                 metadata: metadata.clone(),
             })
             .collect();
-        append::append(&self.pool, &context.aggregate_id, &envelopes, &metadata).await?;
+        let last = append::append(&self.pool, &context.aggregate_id, &envelopes, &metadata).await?;
         let end = start + envelopes.len();
         if end / self.snapshot_every > start / self.snapshot_every {
             self.save_snapshot(&context.aggregate_id, &context.aggregate, end).await;
         }
-        Ok(envelopes)
+        Ok((envelopes, last))
     }
 }

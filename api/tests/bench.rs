@@ -36,7 +36,12 @@ async fn a_quick_bench_reports_every_measurement_with_figures(test_pool: sqlx::P
     api::catalog::seed_default(&pool).await.unwrap();
     let s = settings(String::new());
     let nats = api::startup::connect_nats(&s.nats_url).await.unwrap();
-    let options = api::bench::Options { quick: true, brief: HALVORSEN.into(), note: Some("test run".into()), only: vec![] };
+    let options = api::bench::Options {
+        quick: true,
+        brief: HALVORSEN.into(),
+        note: Some("test run".into()),
+        only: vec![],
+    };
     let report = api::bench::run(s.clone(), pool.clone(), nats.clone(), &options, |line| eprintln!("{line}"))
         .await
         .unwrap();

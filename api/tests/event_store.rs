@@ -55,7 +55,7 @@ async fn create(bus: &CommandBus) -> Uuid {
         actor: Actor { email: user().email, is_admin: true },
         at: Utc::now(),
     };
-    assert_eq!(bus.append(id, command, &user()).await.unwrap(), 1);
+    assert_eq!(bus.append(id, command, &user()).await.unwrap().attempts, 1);
     id
 }
 
@@ -167,7 +167,7 @@ async fn the_bus_retries_a_lost_race_on_fresh_state(pool: PgPool) {
     theirs.commit().await.unwrap();
 
     // The first attempt conflicted; the second decided again on version 3 and appended 4.
-    assert_eq!(ours.await.unwrap().unwrap(), 2);
+    assert_eq!(ours.await.unwrap().unwrap().attempts, 2);
     let rows = stored(&pool, &id).await;
     assert_eq!(rows.iter().map(|(s, _)| *s).collect::<Vec<_>>(), [1, 2, 3, 4]);
     let store = OpportunityStore::new(pool.clone(), SNAPSHOT_EVERY);

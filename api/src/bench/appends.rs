@@ -87,12 +87,12 @@ async fn commands(
         let bus = bus.clone();
         let id = targets[client % targets.len()];
         async move {
-            let attempts =
+            let appended =
                 bus.append(id, revise(client, iteration), &bench_user()).await.map_err(|e| e.to_string())?;
             if path == Path::Full {
-                bus.await_read_models(&id.to_string()).await;
+                bus.await_read_models(&id.to_string(), appended.last).await;
             }
-            Ok(attempts)
+            Ok(appended.attempts)
         }
     })
     .await

@@ -86,8 +86,14 @@ pub async fn run(
     }
     if wanted("appends") {
         rows.extend(
-            appends::measure(&pool, settings.snapshot_every, plan.concurrency, plan.append_duration, &progress)
-                .await?,
+            appends::measure(
+                &pool,
+                settings.snapshot_every,
+                plan.concurrency,
+                plan.append_duration,
+                &progress,
+            )
+            .await?,
         );
     }
     if wanted("loading") {
