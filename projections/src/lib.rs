@@ -17,6 +17,7 @@ pub mod qualification;
 pub mod rows;
 pub mod sequencer;
 pub mod stored_event;
+pub mod time_spent;
 
 pub use projection::Projection;
 pub use projector::{GlobalSeq, Projector, ProjectorError, RebuildProgress};

@@ -1,12 +1,13 @@
 //! Runs the sequencer and every projection from its checkpoint; rebuilds them from zero.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 use thiserror::Error;
 use tokio::sync::{watch, Mutex};
 
 use crate::projection::{self, Fact, Projection};
+use crate::time_spent::TimeSpent;
 use crate::{sequencer, StoredEvent};
 
 const BATCH: i64 = 2_000;
@@ -36,11 +37,23 @@ pub struct Projector {
     running: Mutex<()>,
     /// The lowest checkpoint of all projections after the last catch-up.
     caught_up: watch::Sender<i64>,
+    spent: TimeSpent,
 }
 
 impl Projector {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool, projections: projection::all(), running: Mutex::new(()), caught_up: watch::channel(0).0 }
+        Self {
+            pool,
+            projections: projection::all(),
+            running: Mutex::new(()),
+            caught_up: watch::channel(0).0,
+            spent: TimeSpent::default(),
+        }
+    }
+
+    /// Time spent applying batches, per part (reading the log, each projection, committing).
+    pub fn time_spent(&self) -> Vec<(&'static str, Duration)> {
+        self.spent.parts()
     }
 
     pub fn names(&self) -> Vec<&'static str> {
@@ -206,6 +219,7 @@ impl Projector {
             let checkpoint_of =
                 |name: &str| checkpoints.iter().find(|(n, _)| n == name).map_or(0, |(_, position)| *position);
             let lowest = checkpoints.iter().map(|(_, position)| *position).min().unwrap_or(0);
+            let reading = Instant::now();
             let batch = StoredEvent::read_after(&mut *tx, lowest, BATCH).await?;
             let Some(last) = batch.last().map(|e| e.position) else {
                 tx.rollback().await?;
@@ -218,14 +232,18 @@ impl Projector {
                     .map_err(|source| ProjectorError::Undecodable { position: stored.position, source })?;
                 decoded.push((stored, event));
             }
+            self.spent.add("reading and decoding the log", reading.elapsed());
             for p in projections {
                 let from = checkpoint_of(p.name());
                 let facts: Vec<Fact> =
                     decoded.iter().filter(|(e, _)| e.position > from).map(|(s, e)| (*s, e)).collect();
                 if !facts.is_empty() {
+                    let applying = Instant::now();
                     p.apply(&mut tx, &facts).await?;
+                    self.spent.add(p.name(), applying.elapsed());
                 }
             }
+            let committing = Instant::now();
             sqlx::query(
                 "UPDATE projection_checkpoints SET position = $2, updated_at = now()
                   WHERE name = ANY($1) AND position < $2",
@@ -235,6 +253,7 @@ impl Projector {
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
+            self.spent.add("moving checkpoints and committing", committing.elapsed());
             if let Some(f) = on_batch.as_mut() {
                 f(last);
             }
