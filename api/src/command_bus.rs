@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cqrs_es::event_sink::EventSink;
+use cqrs_es::persist::EventStoreAggregateContext;
 use cqrs_es::{Aggregate, AggregateContext, AggregateError, EventStore};
-use domain::{OpportunityCommand, OpportunityError};
+use domain::{Opportunity, OpportunityCommand, OpportunityError};
 use projections::{GlobalSeq, Projector};
 use sqlx::PgPool;
 use thiserror::Error;
@@ -133,9 +134,11 @@ impl CommandBus {
         }
     }
 
-    /// One attempt: load (snapshot + later events), check the precondition on the state the
-    /// decision is made on, decide, append with optimistic concurrency. A lost race re-checks the
-    /// precondition on fresh state, so an `If-Match` can never be satisfied by a stale read.
+    /// One attempt: load (or take the state this process last recorded), check the precondition on
+    /// the state the decision is made on, decide, append with optimistic concurrency. A lost race
+    /// re-checks the precondition on fresh state, so an `If-Match` can never be satisfied by a
+    /// stale read; and an outcome other than success reached on a remembered state is reached
+    /// again on a loaded one before it is answered, since that state may be behind another process.
     async fn decide_and_append(
         &self,
         aggregate_id: &str,
@@ -143,7 +146,24 @@ impl CommandBus {
         metadata: HashMap<String, String>,
         expected: &Option<crate::precondition::Expected>,
     ) -> Result<Option<GlobalSeq>, Decision> {
-        let mut context = self.store.load_aggregate(aggregate_id).await?;
+        let (context, remembered) = self.store.load_for_command(aggregate_id).await?;
+        match self.decide_on(context, command.clone(), metadata.clone(), expected).await {
+            Err(Decision::Stale(_)) | Err(Decision::Failed(AggregateError::UserError(_))) if remembered => {
+                self.store.forget(aggregate_id);
+                let context = self.store.load_aggregate(aggregate_id).await?;
+                self.decide_on(context, command, metadata, expected).await
+            }
+            outcome => outcome,
+        }
+    }
+
+    async fn decide_on(
+        &self,
+        mut context: EventStoreAggregateContext<Opportunity>,
+        command: OpportunityCommand,
+        metadata: HashMap<String, String>,
+        expected: &Option<crate::precondition::Expected>,
+    ) -> Result<Option<GlobalSeq>, Decision> {
         if let Some(expected) = expected {
             if !expected.matches(context.current_sequence) {
                 return Err(Decision::Stale(context.current_sequence));

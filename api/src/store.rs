@@ -12,6 +12,7 @@
 
 mod append;
 mod load;
+mod recent;
 
 use std::collections::HashMap;
 
@@ -30,6 +31,7 @@ pub struct OpportunityStore {
     pool: PgPool,
     /// A snapshot is written after every this many events.
     snapshot_every: usize,
+    recent: recent::Recent,
 }
 
 /// How a database error reaches cqrs-es, as postgres-es mapped it: a duplicate (aggregate,
@@ -48,7 +50,30 @@ fn database_error(e: sqlx::Error) -> Err {
 
 impl OpportunityStore {
     pub fn new(pool: PgPool, snapshot_every: usize) -> Self {
-        Self { pool, snapshot_every: snapshot_every.max(1) }
+        Self { pool, snapshot_every: snapshot_every.max(1), recent: recent::Recent::default() }
+    }
+
+    /// The aggregate a command decides on: the state this process last recorded for it when it
+    /// has one (`true`: it may be stale; see `recent`), otherwise loaded (`false`).
+    pub async fn load_for_command(
+        &self,
+        id: &str,
+    ) -> Result<(EventStoreAggregateContext<Opportunity>, bool), Err> {
+        if let Some((aggregate, current_sequence)) = self.recent.get(id) {
+            let context = EventStoreAggregateContext {
+                aggregate_id: id.to_string(),
+                aggregate,
+                current_sequence,
+                current_snapshot: None,
+            };
+            return Ok((context, true));
+        }
+        Ok((self.load_aggregate(id).await?, false))
+    }
+
+    /// Drops what this process remembers of `id`, so the next command loads it.
+    pub fn forget(&self, id: &str) {
+        self.recent.forget(id);
     }
 
     /// Replays from zero, ignoring snapshots: the reference the snapshot path is tested against.
@@ -135,8 +160,18 @@ impl OpportunityStore {
                 metadata: metadata.clone(),
             })
             .collect();
-        let last = append::append(&self.pool, &context.aggregate_id, &envelopes, &metadata).await?;
+        let appended = append::append(&self.pool, &context.aggregate_id, &envelopes, &metadata).await;
+        let last = match appended {
+            Ok(last) => last,
+            Err(e) => {
+                // A conflict means the remembered state (if any) is behind; an outage, that the
+                // outcome is unknown. Either way the next command loads.
+                self.recent.forget(&context.aggregate_id);
+                return Err(e);
+            }
+        };
         let end = start + envelopes.len();
+        self.recent.put(&context.aggregate_id, context.aggregate.clone(), end);
         if end / self.snapshot_every > start / self.snapshot_every {
             self.save_snapshot(&context.aggregate_id, &context.aggregate, end).await;
         }

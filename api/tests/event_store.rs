@@ -231,3 +231,48 @@ async fn loading_a_snapshot_and_later_events_equals_replaying_from_zero(pool: Pg
     assert_eq!(reached, 5);
     assert_eq!(at_five.details.description.as_deref(), Some("rev 2"));
 }
+
+/// The description and version of `id`, replayed from the log.
+async fn replayed(pool: &PgPool, id: Uuid) -> (Option<String>, usize) {
+    let store = OpportunityStore::new(pool.clone(), SNAPSHOT_EVERY);
+    let (state, version) = store.load_from_zero(&id.to_string()).await.unwrap();
+    (state.details.description.clone(), version)
+}
+
+#[sqlx::test(migrator = "api::startup::MIGRATOR")]
+async fn a_state_remembered_behind_another_process_costs_a_retry_not_a_lost_write(pool: PgPool) {
+    // Two buses on one database are two API processes.
+    let (ours, theirs) = (bus(&pool), bus(&pool));
+    let id = create(&ours).await;
+    assert_eq!(ours.append(id, update("ours 1"), &user()).await.unwrap().attempts, 1);
+    assert_eq!(theirs.append(id, update("theirs"), &user()).await.unwrap().attempts, 1);
+
+    // Ours remembers version 3; the log is at 4. The remembered decision conflicts, the retry loads.
+    let appended = ours.append(id, update("ours 2"), &user()).await.unwrap();
+    assert_eq!(appended.attempts, 2);
+    assert_eq!(replayed(&pool, id).await, (Some("ours 2".into()), 5));
+    // What it recorded is remembered now: the next command needs no retry.
+    assert_eq!(ours.append(id, update("ours 3"), &user()).await.unwrap().attempts, 1);
+    assert_eq!(stored(&pool, &id).await.len(), 6);
+}
+
+#[sqlx::test(migrator = "api::startup::MIGRATOR")]
+async fn a_precondition_is_checked_against_the_log_not_a_remembered_state(pool: PgPool) {
+    let (ours, theirs) = (bus(&pool), bus(&pool));
+    let id = create(&ours).await;
+    assert_eq!(ours.append(id, update("ours"), &user()).await.unwrap().attempts, 1);
+    assert_eq!(theirs.append(id, update("theirs"), &user()).await.unwrap().attempts, 1);
+
+    // A client that read version 4 (from the other process) sends If-Match 4 here, where version
+    // 3 is remembered: the write goes through instead of a false 412.
+    let current = api::precondition::Expected(vec![4]);
+    let appended = api::precondition::scope(current, ours.append(id, update("if-match 4"), &user())).await;
+    assert!(appended.is_ok(), "{appended:?}");
+    assert_eq!(replayed(&pool, id).await, (Some("if-match 4".into()), 5));
+
+    // And a truly stale one is still refused, naming the log's version.
+    let stale = api::precondition::Expected(vec![4]);
+    let refused = api::precondition::scope(stale, theirs.append(id, update("late"), &user())).await;
+    assert!(matches!(refused, Err(api::command_bus::CommandError::Stale { actual: 5 })), "{refused:?}");
+    assert_eq!(replayed(&pool, id).await.1, 5);
+}
