@@ -3,6 +3,7 @@
 //! A batch is folded in memory: the rows it touches are read in one statement, every event is
 //! applied to them in log order, and the changed rows are written back in one more.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
@@ -139,36 +140,33 @@ impl Projection for OpportunitiesProjection {
 impl Fold {
     fn apply(&mut self, id: Uuid, sequence: i64, event: &Ev) {
         if let Ev::OpportunityCreated { details: d, created_by, at, .. } = event {
-            if !self.summaries.contains_key(&id) {
+            if let Entry::Vacant(slot) = self.summaries.entry(id) {
                 let at = micros(*at);
-                self.summaries.insert(
+                slot.insert(Summary {
                     id,
-                    Summary {
-                        id,
-                        name: d.name.clone(),
-                        client_name: d.client_name.clone(),
-                        region: d.region.clone(),
-                        brands: d.brands.clone(),
-                        service_types: d.service_types.clone(),
-                        deadline: d.deadline,
-                        go_live: d.go_live,
-                        description: d.description.clone(),
-                        model_type: d.model_type.clone(),
-                        owner_email: d.owner_email.clone(),
-                        created_by: created_by.clone(),
-                        status: lifecycle_str(Lifecycle::Active).into(),
-                        current_stage: 1,
-                        deal_status: "active".into(),
-                        lessons_learned: None,
-                        version: sequence,
-                        created_at: at,
-                        updated_at: at,
-                        archived_at: None,
-                        qualification_total: None,
-                        qualification_percentage: None,
-                        qualification_recommendation: None,
-                    },
-                );
+                    name: d.name.clone(),
+                    client_name: d.client_name.clone(),
+                    region: d.region.clone(),
+                    brands: d.brands.clone(),
+                    service_types: d.service_types.clone(),
+                    deadline: d.deadline,
+                    go_live: d.go_live,
+                    description: d.description.clone(),
+                    model_type: d.model_type.clone(),
+                    owner_email: d.owner_email.clone(),
+                    created_by: created_by.clone(),
+                    status: lifecycle_str(Lifecycle::Active).into(),
+                    current_stage: 1,
+                    deal_status: "active".into(),
+                    lessons_learned: None,
+                    version: sequence,
+                    created_at: at,
+                    updated_at: at,
+                    archived_at: None,
+                    qualification_total: None,
+                    qualification_percentage: None,
+                    qualification_recommendation: None,
+                });
                 let stages = self.stages.entry(id).or_default();
                 for (n, name) in (1..).zip(STAGE_NAMES) {
                     stages.entry(n).or_insert_with(|| Stage {

@@ -20,7 +20,7 @@ impl TimeSpent {
     pub fn parts(&self) -> Vec<(&'static str, Duration)> {
         let mut parts: Vec<_> =
             self.0.lock().map(|p| p.iter().map(|(k, v)| (*k, *v)).collect()).unwrap_or_default();
-        parts.sort_by(|a, b| b.1.cmp(&a.1));
+        parts.sort_by_key(|(_, spent)| std::cmp::Reverse(*spent));
         parts
     }
 }
