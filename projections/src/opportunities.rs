@@ -99,6 +99,8 @@ struct Fold {
     summaries: HashMap<Uuid, Summary>,
     stages: HashMap<Uuid, BTreeMap<i32, Stage>>,
     changed: Vec<Uuid>,
+    /// Opportunities whose stage rows changed (most events leave them alone).
+    staged: Vec<Uuid>,
 }
 
 #[async_trait]
@@ -119,7 +121,15 @@ impl Projection for OpportunitiesProjection {
         for row in OPPORTUNITIES.load::<Summary>(db, "id", &ids).await? {
             fold.summaries.insert(row.id, row);
         }
-        for row in STAGES.load::<Stage>(db, "opportunity_id", &ids).await? {
+        // Only a stage event reads the stage rows (to find the current stage).
+        let mut staging: Vec<Uuid> = facts
+            .iter()
+            .filter(|(_, event)| matches!(event, Ev::StageStarted { .. } | Ev::StageCompleted { .. }))
+            .filter_map(|(stored, _)| stored.opportunity_id())
+            .collect();
+        staging.sort_unstable();
+        staging.dedup();
+        for row in STAGES.load::<Stage>(db, "opportunity_id", &staging).await? {
             fold.stages.entry(row.opportunity_id).or_default().insert(row.stage, row);
         }
         for (stored, event) in facts {
@@ -127,11 +137,13 @@ impl Projection for OpportunitiesProjection {
                 fold.apply(id, stored.sequence, event);
             }
         }
-        fold.changed.sort_unstable();
-        fold.changed.dedup();
+        for changed in [&mut fold.changed, &mut fold.staged] {
+            changed.sort_unstable();
+            changed.dedup();
+        }
         let summaries: Vec<&Summary> = fold.changed.iter().filter_map(|id| fold.summaries.get(id)).collect();
         let stages: Vec<&Stage> =
-            fold.changed.iter().filter_map(|id| fold.stages.get(id)).flat_map(|s| s.values()).collect();
+            fold.staged.iter().filter_map(|id| fold.stages.get(id)).flat_map(|s| s.values()).collect();
         OPPORTUNITIES.upsert(db, &summaries).await?;
         STAGES.upsert(db, &stages).await
     }
@@ -167,6 +179,7 @@ impl Fold {
                     qualification_percentage: None,
                     qualification_recommendation: None,
                 });
+                self.staged.push(id);
                 let stages = self.stages.entry(id).or_default();
                 for (n, name) in (1..).zip(STAGE_NAMES) {
                     stages.entry(n).or_insert_with(|| Stage {
@@ -192,6 +205,7 @@ impl Fold {
             }
             Ev::StageStarted { stage, at } | Ev::StageCompleted { stage, at, .. } => {
                 let started = matches!(event, Ev::StageStarted { .. });
+                self.staged.push(id);
                 let stages = self.stages.entry(id).or_default();
                 if let Some(s) = stages.get_mut(&i32::from(stage.get())) {
                     let (status, stamp) = if started {
