@@ -239,6 +239,17 @@ async fn download_returns_the_exact_bytes(pool: sqlx::PgPool) {
     assert_eq!(d.headers[header::CONTENT_TYPE], DOCX);
     let disposition = d.headers[header::CONTENT_DISPOSITION].to_str().unwrap();
     assert!(disposition.starts_with("attachment") && disposition.contains("brief.docx"), "{disposition}");
+
+    // A name beyond ASCII downloads under its own letters (RFC 8187), with an ASCII fallback.
+    let r = app.upload(&token, &id, "Tromsø brief.docx", &docx(&["Nordic"])).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let file = r.body["id"].as_str().unwrap();
+    let d = app.get(&format!("/api/opportunities/{id}/files/{file}/download"), &token).await;
+    assert_eq!(d.status, StatusCode::OK);
+    assert_eq!(
+        d.headers[header::CONTENT_DISPOSITION].to_str().unwrap(),
+        "attachment; filename=\"Troms_ brief.docx\"; filename*=UTF-8''Troms%C3%B8%20brief.docx"
+    );
 }
 
 #[sqlx::test(migrator = "api::startup::MIGRATOR")]

@@ -33,13 +33,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 fn download(bytes: Vec<u8>, media_type: &str, filename: &str) -> ApiResult<Response> {
-    let safe: String = filename
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' })
-        .collect();
     Response::builder()
         .header(header::CONTENT_TYPE, media_type)
-        .header(header::CONTENT_DISPOSITION, format!("attachment; filename=\"{safe}\""))
+        .header(header::CONTENT_DISPOSITION, super::attachment::content_disposition(filename))
         .body(Body::from(bytes))
         .map_err(|e| ApiError::Internal(e.to_string()))
 }

@@ -182,7 +182,7 @@ async fn download(
         .fetch_optional(&state.pool)
         .await?
         .ok_or(ApiError::NotFound("file content"))?;
-    let disposition = format!("attachment; filename=\"{}\"", file.filename.replace(['"', '\\'], "_"));
+    let disposition = super::attachment::content_disposition(&file.filename);
     Response::builder()
         .header(header::CONTENT_TYPE, file.media_type)
         .header(header::CONTENT_DISPOSITION, disposition)

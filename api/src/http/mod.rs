@@ -4,6 +4,7 @@ pub mod agent_runs;
 pub mod agents;
 pub mod approvals;
 pub mod assets;
+pub mod attachment;
 pub mod audit;
 pub mod catalog;
 pub mod clarifications;
