@@ -233,7 +233,7 @@ async fn path_like_names_keep_only_their_base_name(pool: sqlx::PgPool) {
         let d = app.get(&format!("/api/opportunities/{id}/files/{file}/download"), &token).await;
         assert_eq!(d.bytes, text.as_bytes());
         let disposition = d.headers[header::CONTENT_DISPOSITION].to_str().unwrap().to_string();
-        assert_eq!(disposition, format!("attachment; filename=\"{base}\""));
+        assert_eq!(disposition, format!("attachment; filename=\"{base}\"; filename*=UTF-8''{base}"));
     }
     // The log holds only base names.
     let names: Vec<String> = sqlx::query_scalar(
