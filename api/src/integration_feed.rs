@@ -47,8 +47,7 @@ pub type IntegrationFeed = LogPublisher;
 
 /// The CloudEvents 1.0 envelope of a stored event.
 pub fn cloud_event(e: &StoredEvent) -> Value {
-    // Stored payloads are `{"EventType": {...}}`; `data` carries the inner fields.
-    let data = e.payload.get(&e.event_type).cloned().unwrap_or_else(|| e.payload.clone());
+    let metadata = e.metadata();
     let mut event = json!({
         "specversion": "1.0",
         "id": e.id().to_string(),
@@ -59,11 +58,11 @@ pub fn cloud_event(e: &StoredEvent) -> Value {
         "datacontenttype": "application/json",
         "osopposition": e.position,
         "osopversion": e.sequence,
-        "osopactor": e.actor(),
-        "data": data,
+        "osopactor": metadata.user_email,
+        "data": e.data(),
     });
     // The request (or agent run) that caused it; workers carry it on to the events they record.
-    if let Some(correlation) = e.correlation_id() {
+    if let Some(correlation) = metadata.correlation_id {
         event["osopcorrelationid"] = Value::from(correlation);
     }
     event

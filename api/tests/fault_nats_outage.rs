@@ -137,7 +137,7 @@ async fn commands_keep_flowing_while_nats_is_down_and_every_event_is_published_o
     let requested: HashSet<String> = logged
         .iter()
         .filter(|e| e.event_type == "AgentRunRequested")
-        .map(|e| e.payload["AgentRunRequested"]["run_id"].as_str().unwrap().to_string())
+        .map(|e| e.data()["run_id"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(requested, runs.iter().cloned().collect::<HashSet<_>>());
     let queued = message_ids(&client, &work, &queue::requests_subject(&s.nats_subject_prefix)).await;

@@ -12,7 +12,6 @@ use serde_json::{json, Value};
 async fn dump(pool: &sqlx::PgPool) -> Vec<(String, Vec<Value>)> {
     let tables = [
         ("opportunities", "id"),
-        ("stage_states", "opportunity_id, stage"),
         ("approvals", "id"),
         ("notifications", "id"),
         ("notification_recipients", "opportunity_id"),
@@ -192,8 +191,10 @@ async fn damaged_read_models_rebuild_row_for_row(pool: sqlx::PgPool) {
     assert!(empty.is_empty(), "every read model should hold rows; empty: {empty:?}");
 
     // Damage every read model: lose rows, corrupt others.
-    sqlx::query("DELETE FROM stage_states WHERE stage > 10").execute(&pool).await.unwrap();
-    sqlx::query("UPDATE opportunities SET name = 'corrupted', version = 0").execute(&pool).await.unwrap();
+    sqlx::query("UPDATE opportunities SET name = 'corrupted', version = 0, stages = stages #- '{10}'")
+        .execute(&pool)
+        .await
+        .unwrap();
     sqlx::query("DELETE FROM approvals").execute(&pool).await.unwrap();
     sqlx::query("DELETE FROM notifications").execute(&pool).await.unwrap();
     sqlx::query("DELETE FROM opportunity_files").execute(&pool).await.unwrap();

@@ -44,7 +44,7 @@ impl EventByEvent for EfficiencyProjection {
                 .bind(Json(&p.discipline_overrides))
                 .bind(Json(&p.tools_applied))
                 .bind(&p.notes)
-                .bind(stored.actor().unwrap_or(""))
+                .bind(stored.actor().unwrap_or_default())
                 .bind(at)
                 .execute(&mut *db)
                 .await?;

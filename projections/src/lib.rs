@@ -6,6 +6,7 @@
 pub mod agent_runs;
 pub mod approvals;
 pub mod assets;
+mod batch;
 pub mod clarifications;
 pub mod efficiency;
 pub mod files;
@@ -14,6 +15,7 @@ pub mod opportunities;
 pub mod projection;
 pub mod projector;
 pub mod qualification;
+mod replay;
 pub mod rows;
 pub mod sequencer;
 pub mod stored_event;

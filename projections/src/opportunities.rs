@@ -1,10 +1,10 @@
-//! Opportunity list/detail and the 17 stage states of each.
+//! Opportunity list/detail, with the 17 stage states of each kept in its row.
 //!
 //! A batch is folded in memory: the rows it touches are read in one statement, every event is
 //! applied to them in log order, and the changed rows are written back in one more.
 
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -45,13 +45,8 @@ const OPPORTUNITIES: Table = Table {
         "qualification_total",
         "qualification_percentage",
         "qualification_recommendation",
+        "stages",
     ],
-};
-
-const STAGES: Table = Table {
-    name: "stage_states",
-    key: &["opportunity_id", "stage"],
-    values: &["name", "status", "started_at", "completed_at"],
 };
 
 /// A row of `opportunities`.
@@ -80,27 +75,27 @@ struct Summary {
     qualification_total: Option<i32>,
     qualification_percentage: Option<f64>,
     qualification_recommendation: Option<String>,
+    /// In stage order.
+    stages: Vec<StageState>,
 }
 
-/// A row of `stage_states`.
+/// One element of `opportunities.stages`. Kept small (no stage name, no empty times) so the row
+/// stays under the size at which PostgreSQL starts compressing it.
 #[derive(Clone, Debug, Deserialize, Serialize)]
-struct Stage {
-    opportunity_id: Uuid,
-    stage: i32,
-    name: String,
-    status: String,
-    started_at: Option<DateTime<Utc>>,
-    completed_at: Option<DateTime<Utc>>,
+pub struct StageState {
+    pub stage_number: i32,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<DateTime<Utc>>,
 }
 
 /// The rows a batch touches, as they stand after the events folded in so far.
 #[derive(Default)]
 struct Fold {
     summaries: HashMap<Uuid, Summary>,
-    stages: HashMap<Uuid, BTreeMap<i32, Stage>>,
     changed: Vec<Uuid>,
-    /// Opportunities whose stage rows changed (most events leave them alone).
-    staged: Vec<Uuid>,
 }
 
 #[async_trait]
@@ -110,7 +105,7 @@ impl Projection for OpportunitiesProjection {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["opportunities", "stage_states"]
+        &["opportunities"]
     }
 
     async fn apply(&self, db: &mut PgConnection, facts: &[Fact<'_>]) -> Result<(), sqlx::Error> {
@@ -121,31 +116,15 @@ impl Projection for OpportunitiesProjection {
         for row in OPPORTUNITIES.load::<Summary>(db, "id", &ids).await? {
             fold.summaries.insert(row.id, row);
         }
-        // Only a stage event reads the stage rows (to find the current stage).
-        let mut staging: Vec<Uuid> = facts
-            .iter()
-            .filter(|(_, event)| matches!(event, Ev::StageStarted { .. } | Ev::StageCompleted { .. }))
-            .filter_map(|(stored, _)| stored.opportunity_id())
-            .collect();
-        staging.sort_unstable();
-        staging.dedup();
-        for row in STAGES.load::<Stage>(db, "opportunity_id", &staging).await? {
-            fold.stages.entry(row.opportunity_id).or_default().insert(row.stage, row);
-        }
         for (stored, event) in facts {
             if let Some(id) = stored.opportunity_id() {
                 fold.apply(id, stored.sequence, event);
             }
         }
-        for changed in [&mut fold.changed, &mut fold.staged] {
-            changed.sort_unstable();
-            changed.dedup();
-        }
+        fold.changed.sort_unstable();
+        fold.changed.dedup();
         let summaries: Vec<&Summary> = fold.changed.iter().filter_map(|id| fold.summaries.get(id)).collect();
-        let stages: Vec<&Stage> =
-            fold.staged.iter().filter_map(|id| fold.stages.get(id)).flat_map(|s| s.values()).collect();
-        OPPORTUNITIES.upsert(db, &summaries).await?;
-        STAGES.upsert(db, &stages).await
+        OPPORTUNITIES.upsert(db, &summaries).await
     }
 }
 
@@ -178,19 +157,15 @@ impl Fold {
                     qualification_total: None,
                     qualification_percentage: None,
                     qualification_recommendation: None,
+                    stages: (1..=STAGE_NAMES.len() as i32)
+                        .map(|n| StageState {
+                            stage_number: n,
+                            status: StageStatus::NotStarted.as_str().into(),
+                            started_at: None,
+                            completed_at: None,
+                        })
+                        .collect(),
                 });
-                self.staged.push(id);
-                let stages = self.stages.entry(id).or_default();
-                for (n, name) in (1..).zip(STAGE_NAMES) {
-                    stages.entry(n).or_insert_with(|| Stage {
-                        opportunity_id: id,
-                        stage: n,
-                        name: name.into(),
-                        status: StageStatus::NotStarted.as_str().into(),
-                        started_at: None,
-                        completed_at: None,
-                    });
-                }
             }
         }
         // Events of an opportunity without a row (never created) change nothing, as an UPDATE would.
@@ -205,9 +180,8 @@ impl Fold {
             }
             Ev::StageStarted { stage, at } | Ev::StageCompleted { stage, at, .. } => {
                 let started = matches!(event, Ev::StageStarted { .. });
-                self.staged.push(id);
-                let stages = self.stages.entry(id).or_default();
-                if let Some(s) = stages.get_mut(&i32::from(stage.get())) {
+                let n = i32::from(stage.get());
+                if let Some(s) = row.stages.iter_mut().find(|s| s.stage_number == n) {
                     let (status, stamp) = if started {
                         (StageStatus::InProgress, &mut s.started_at)
                     } else {
@@ -217,10 +191,11 @@ impl Fold {
                     s.status = status.as_str().into();
                 }
                 let completed = StageStatus::Completed.as_str();
-                row.current_stage = stages
-                    .values()
+                row.current_stage = row
+                    .stages
+                    .iter()
                     .find(|s| s.status != completed)
-                    .map_or(STAGE_NAMES.len() as i32, |s| s.stage);
+                    .map_or(STAGE_NAMES.len() as i32, |s| s.stage_number);
             }
             Ev::DealStatusChanged { to, lessons_learned, .. } => {
                 row.deal_status = to.as_str().into();

@@ -6,11 +6,14 @@ use sqlx::PgPool;
 use thiserror::Error;
 use tokio::sync::{watch, Mutex};
 
-use crate::projection::{self, Fact, Projection};
+use crate::batch::Batch;
+use crate::projection::{self, Projection};
+use crate::replay::{replay, OnBatch};
+use crate::sequencer;
 use crate::time_spent::TimeSpent;
-use crate::{sequencer, StoredEvent};
 
-const BATCH: i64 = 2_000;
+/// Events read from the log at a time.
+pub(crate) const BATCH: i64 = 2_000;
 
 #[derive(Debug, Error)]
 pub enum ProjectorError {
@@ -71,7 +74,7 @@ impl Projector {
     async fn catch_up_locked(&self) -> Result<i64, ProjectorError> {
         while sequencer::sequence_batch(&self.pool, BATCH).await?.is_some_and(|n| n as i64 == BATCH) {}
         let all: Vec<&dyn Projection> = self.projections.iter().map(|p| p.as_ref()).collect();
-        let lowest = self.run_projections(&all, None).await?;
+        let lowest = self.run_projections(&all).await?;
         // Only real progress ticks `advanced`, so a waiter that catches up itself does not spin.
         self.caught_up.send_if_modified(|seen| std::mem::replace(seen, lowest) != lowest);
         Ok(lowest)
@@ -179,24 +182,15 @@ impl Projector {
             .await?;
         }
         tx.commit().await?;
-        let mut report = |position| {
-            for p in &chosen {
-                progress(RebuildProgress { projection: p.name(), position, head });
-            }
-        };
-        self.run_projections(&chosen, Some(&mut report)).await?;
-        Ok(())
+        let mut report = |projection, position| progress(RebuildProgress { projection, position, head });
+        replay(&self.pool, &chosen, &self.spent, &OnBatch::new(&mut report)).await
     }
 
     /// Applies batches of the log to the given projections until they reach the head. The log is
     /// read and decoded once per batch for all of them; each batch is one transaction that also
     /// moves their checkpoints, so a crash never applies an event twice or skips one. A projection
     /// behind the others (a new one) is fed from its own checkpoint. Returns the lowest checkpoint.
-    async fn run_projections(
-        &self,
-        projections: &[&dyn Projection],
-        mut on_batch: Option<&mut (dyn FnMut(i64) + Send)>,
-    ) -> Result<i64, ProjectorError> {
+    async fn run_projections(&self, projections: &[&dyn Projection]) -> Result<i64, ProjectorError> {
         let names: Vec<&str> = projections.iter().map(|p| p.name()).collect();
         loop {
             let mut tx = self.pool.begin().await?;
@@ -220,23 +214,14 @@ impl Projector {
                 |name: &str| checkpoints.iter().find(|(n, _)| n == name).map_or(0, |(_, position)| *position);
             let lowest = checkpoints.iter().map(|(_, position)| *position).min().unwrap_or(0);
             let reading = Instant::now();
-            let batch = StoredEvent::read_after(&mut *tx, lowest, BATCH).await?;
-            let Some(last) = batch.last().map(|e| e.position) else {
+            let Some(batch) = Batch::read(&mut *tx, lowest, BATCH).await? else {
                 tx.rollback().await?;
                 return Ok(lowest);
             };
-            let mut decoded = Vec::with_capacity(batch.len());
-            for stored in batch.iter().filter(|e| e.aggregate_type == "Opportunity") {
-                let event = stored
-                    .decode()
-                    .map_err(|source| ProjectorError::Undecodable { position: stored.position, source })?;
-                decoded.push((stored, event));
-            }
+            let last = batch.last();
             self.spent.add("reading and decoding the log", reading.elapsed());
             for p in projections {
-                let from = checkpoint_of(p.name());
-                let facts: Vec<Fact> =
-                    decoded.iter().filter(|(e, _)| e.position > from).map(|(s, e)| (*s, e)).collect();
+                let facts = batch.facts_after(checkpoint_of(p.name()));
                 if !facts.is_empty() {
                     let applying = Instant::now();
                     p.apply(&mut tx, &facts).await?;
@@ -254,9 +239,6 @@ impl Projector {
             .await?;
             tx.commit().await?;
             self.spent.add("moving checkpoints and committing", committing.elapsed());
-            if let Some(f) = on_batch.as_mut() {
-                f(last);
-            }
             if (batch.len() as i64) < BATCH {
                 return Ok(last);
             }

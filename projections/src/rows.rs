@@ -9,6 +9,7 @@
 use chrono::{DateTime, Timelike, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use sqlx::types::Json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -23,7 +24,7 @@ pub struct Table {
 
 impl Table {
     /// The rows whose `column` is one of `ids`.
-    pub async fn load<T: DeserializeOwned>(
+    pub async fn load<T: DeserializeOwned + Send + Unpin + 'static>(
         &self,
         db: &mut PgConnection,
         column: &str,
@@ -32,25 +33,27 @@ impl Table {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let rows: Vec<serde_json::Value> =
+        let rows: Vec<Json<T>> =
             sqlx::query_scalar(&format!("SELECT to_jsonb(t) FROM {} t WHERE {column} = ANY($1)", self.name))
                 .bind(ids)
                 .fetch_all(&mut *db)
                 .await?;
-        rows.into_iter()
-            .map(|row| serde_json::from_value(row).map_err(|e| sqlx::Error::Decode(Box::new(e))))
-            .collect()
+        Ok(rows.into_iter().map(|Json(row)| row).collect())
     }
 
     /// Inserts `rows`, overwriting every non-key column of those already there.
-    pub async fn upsert<T: Serialize>(&self, db: &mut PgConnection, rows: &[T]) -> Result<(), sqlx::Error> {
+    pub async fn upsert<T: Serialize + Sync>(
+        &self,
+        db: &mut PgConnection,
+        rows: &[T],
+    ) -> Result<(), sqlx::Error> {
         let columns = self.values.join(", ");
         let excluded = self.values.iter().map(|c| format!("EXCLUDED.{c}")).collect::<Vec<_>>().join(", ");
         self.insert_rows(db, rows, &format!("DO UPDATE SET ({columns}) = ROW({excluded})")).await
     }
 
     /// Inserts `rows`, leaving any already there (by key) as they are.
-    pub async fn insert_new<T: Serialize>(
+    pub async fn insert_new<T: Serialize + Sync>(
         &self,
         db: &mut PgConnection,
         rows: &[T],
@@ -69,7 +72,7 @@ impl Table {
         Ok(())
     }
 
-    async fn insert_rows<T: Serialize>(
+    async fn insert_rows<T: Serialize + Sync>(
         &self,
         db: &mut PgConnection,
         rows: &[T],
@@ -78,14 +81,14 @@ impl Table {
         if rows.is_empty() {
             return Ok(());
         }
-        let json = serde_json::to_value(rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         sqlx::query(&format!(
             "INSERT INTO {table} SELECT * FROM jsonb_populate_recordset(NULL::{table}, $1)
              ON CONFLICT ({key}) {on_conflict}",
             table = self.name,
             key = self.key.join(", "),
         ))
-        .bind(json)
+        // Serialized straight into the statement's buffer, never as a `Value` tree.
+        .bind(Json(rows))
         .execute(&mut *db)
         .await?;
         Ok(())

@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use domain::OpportunityEvent;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 use sqlx::postgres::PgRow;
 use sqlx::{PgExecutor, Row};
@@ -15,8 +17,10 @@ pub struct StoredEvent {
     pub sequence: i64,
     pub event_type: String,
     pub event_version: String,
-    pub payload: Value,
-    pub metadata: Value,
+    /// As stored: `{"EventType": {...fields}}`. Kept as text so a rebuild decodes each payload
+    /// once, straight into the domain event.
+    pub payload: Box<RawValue>,
+    pub metadata: Box<RawValue>,
     pub recorded_at: DateTime<Utc>,
 }
 
@@ -26,6 +30,13 @@ const EVENT_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6f73_6f70_2d65_7665_6e74_2d69
 /// A stable id for an event, the same on every read and every re-publish.
 pub fn event_id(aggregate_type: &str, aggregate_id: &str, sequence: i64) -> Uuid {
     Uuid::new_v5(&EVENT_ID_NAMESPACE, format!("{aggregate_type}/{aggregate_id}/{sequence}").as_bytes())
+}
+
+/// The parts of an event's metadata read back (the rest is there for people reading the log).
+#[derive(Debug, Default, Deserialize)]
+pub struct Metadata {
+    pub user_email: Option<String>,
+    pub correlation_id: Option<String>,
 }
 
 impl StoredEvent {
@@ -44,18 +55,31 @@ impl StoredEvent {
 
     /// The domain event, when this is an Opportunity event this build understands.
     pub fn decode(&self) -> Result<OpportunityEvent, serde_json::Error> {
-        // Decoding from a borrowed value saves copying every payload of a rebuild.
-        serde::Deserialize::deserialize(&self.payload)
+        serde_json::from_str(self.payload.get())
+    }
+
+    /// The event's own fields: the payload without its event-type wrapper.
+    pub fn data(&self) -> Value {
+        let mut payload: Value = serde_json::from_str(self.payload.get()).unwrap_or(Value::Null);
+        match payload.get_mut(&self.event_type) {
+            Some(fields) => fields.take(),
+            None => payload,
+        }
+    }
+
+    /// The metadata stamped on the event when it was recorded.
+    pub fn metadata(&self) -> Metadata {
+        serde_json::from_str(self.metadata.get()).unwrap_or_default()
     }
 
     /// Who issued the command, as stamped in the metadata.
-    pub fn actor(&self) -> Option<&str> {
-        self.metadata.get("user_email").and_then(Value::as_str)
+    pub fn actor(&self) -> Option<String> {
+        self.metadata().user_email
     }
 
     /// The request or agent run that caused it, as stamped in the metadata.
-    pub fn correlation_id(&self) -> Option<&str> {
-        self.metadata.get("correlation_id").and_then(Value::as_str)
+    pub fn correlation_id(&self) -> Option<String> {
+        self.metadata().correlation_id
     }
 
     pub(crate) fn from_row(row: &PgRow) -> Result<Self, sqlx::Error> {
@@ -66,8 +90,8 @@ impl StoredEvent {
             sequence: row.try_get("sequence")?,
             event_type: row.try_get("event_type")?,
             event_version: row.try_get("event_version")?,
-            payload: row.try_get("payload")?,
-            metadata: row.try_get("metadata")?,
+            payload: row.try_get::<&RawValue, _>("payload")?.to_owned(),
+            metadata: row.try_get::<&RawValue, _>("metadata")?.to_owned(),
             recorded_at: row.try_get("recorded_at")?,
         })
     }

@@ -50,7 +50,7 @@ pub async fn connect(
         if e.event_type != "AgentRunRequested" {
             return None;
         }
-        let data = e.payload.get(&e.event_type)?;
+        let data = e.data();
         let agent = data.get("agent")?.as_str()?;
         let run_id = data.get("run_id")?.as_str()?;
         Some((format!("{subject}.{agent}"), run_id.to_string(), cloud_event(e)))

@@ -229,7 +229,7 @@ pub async fn measure(pool: &PgPool, events: usize, progress: &impl Fn(&str)) -> 
         Some((part, spent)) => format!(
             "{per_event_us:.1} µs an event in all, and reading and decoding the log alone takes {read_us:.1} µs \
              of the 20 µs the target allows. The projections write {} rows ({:.2} an event{largest}) in \
-             multi-row statements; the largest part is {part}, {:.1} µs an event (the split is under \
+             multi-row statements; the busiest part is {part}, {:.1} µs an event (the split is under \
              Findings).",
             grouped(total as f64),
             total as f64 / (head as f64).max(1.0),
@@ -243,7 +243,8 @@ pub async fn measure(pool: &PgPool, events: usize, progress: &impl Fn(&str)) -> 
         .map(|(part, spent)| format!("{part} {:.1}", spent.as_secs_f64() * 1e6 / (head as f64).max(1.0)))
         .collect();
     let observation = format!(
-        "Rebuild: {per_event_us:.1} µs an event in all; by part (µs an event): {}.",
+        "Rebuild: {per_event_us:.1} µs an event in all. Time each part was busy, µs an event (the \
+         projections apply each batch side by side, each in its own transaction, so these overlap): {}.",
         parts.join(", ")
     );
     Ok(Rebuilt {

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{Opportunity, StageNumber};
+use projections::opportunities::StageState;
 use serde::Serialize;
 use sqlx::types::Json;
 use sqlx::PgPool;
@@ -43,7 +44,7 @@ pub struct OpportunitySummary {
     pub archived_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Serialize, ToSchema, sqlx::FromRow, PartialEq)]
+#[derive(Debug, Serialize, ToSchema, PartialEq)]
 pub struct StageStateView {
     pub stage_number: i32,
     pub name: String,
@@ -65,24 +66,47 @@ pub const SUMMARY_COLUMNS: &str = "id, name, client_name, region, brands, servic
     qualification_total, qualification_percentage AS qualification_score, qualification_recommendation, \
     version, created_at, updated_at, archived_at";
 
+impl From<StageState> for StageStateView {
+    fn from(s: StageState) -> Self {
+        let name = u8::try_from(s.stage_number).ok().and_then(StageNumber::new).map_or("", |n| n.name());
+        Self {
+            stage_number: s.stage_number,
+            name: name.to_string(),
+            status: s.status,
+            started_at: s.started_at,
+            completed_at: s.completed_at,
+        }
+    }
+}
+
+/// The 17 stage states, in stage order; 404 when the opportunity does not exist.
 pub async fn load_stages(pool: &PgPool, id: Uuid) -> ApiResult<Vec<StageStateView>> {
-    Ok(sqlx::query_as(
-        "SELECT stage AS stage_number, name, status, started_at, completed_at
-           FROM stage_states WHERE opportunity_id = $1 ORDER BY stage",
-    )
-    .bind(id)
-    .fetch_all(pool)
-    .await?)
+    let stages: Option<Json<Vec<StageState>>> =
+        sqlx::query_scalar("SELECT stages FROM opportunities WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    let Json(stages) = stages.ok_or(ApiError::NotFound("opportunity"))?;
+    Ok(stages.into_iter().map(StageStateView::from).collect())
 }
 
 pub async fn load_detail(pool: &PgPool, id: Uuid) -> ApiResult<OpportunityDetail> {
-    let summary: OpportunitySummary =
-        sqlx::query_as(&format!("SELECT {SUMMARY_COLUMNS} FROM opportunities WHERE id = $1"))
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        summary: OpportunitySummary,
+        stages: Json<Vec<StageState>>,
+    }
+    let row: Row =
+        sqlx::query_as(&format!("SELECT {SUMMARY_COLUMNS}, stages FROM opportunities WHERE id = $1"))
             .bind(id)
             .fetch_optional(pool)
             .await?
             .ok_or(ApiError::NotFound("opportunity"))?;
-    Ok(OpportunityDetail { summary, stages: load_stages(pool, id).await? })
+    Ok(OpportunityDetail {
+        summary: row.summary,
+        stages: row.stages.0.into_iter().map(StageStateView::from).collect(),
+    })
 }
 
 /// Fails with 404 unless the opportunity exists (archived ones included).

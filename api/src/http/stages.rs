@@ -32,7 +32,6 @@ async fn list_stages(
     ValidPath(id): ValidPath<String>,
 ) -> ApiResult<Json<Vec<StageStateView>>> {
     let id = uuid_param("id", &id)?;
-    ensure_exists(&state.pool, id).await?;
     Ok(Json(load_stages(&state.pool, id).await?))
 }
 

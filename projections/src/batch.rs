@@ -1,0 +1,54 @@
+//! A batch of the ordered log, read once and decoded once for every projection it feeds.
+
+use domain::OpportunityEvent;
+use sqlx::PgExecutor;
+
+use crate::projection::Fact;
+use crate::projector::ProjectorError;
+use crate::StoredEvent;
+
+pub(crate) struct Batch {
+    events: Vec<StoredEvent>,
+    /// The Opportunity events among them (index into `events`), decoded.
+    decoded: Vec<(usize, OpportunityEvent)>,
+}
+
+impl Batch {
+    /// Up to `limit` events after `position`, decoded; `None` at the head of the log.
+    pub(crate) async fn read(
+        db: impl PgExecutor<'_>,
+        position: i64,
+        limit: i64,
+    ) -> Result<Option<Self>, ProjectorError> {
+        let events = StoredEvent::read_after(db, position, limit).await?;
+        if events.is_empty() {
+            return Ok(None);
+        }
+        let mut decoded = Vec::with_capacity(events.len());
+        for (i, stored) in events.iter().enumerate().filter(|(_, e)| e.aggregate_type == "Opportunity") {
+            let event = stored
+                .decode()
+                .map_err(|source| ProjectorError::Undecodable { position: stored.position, source })?;
+            decoded.push((i, event));
+        }
+        Ok(Some(Self { events, decoded }))
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// The log position of the last event read.
+    pub(crate) fn last(&self) -> i64 {
+        self.events.last().map_or(0, |e| e.position)
+    }
+
+    /// The decoded events after `position`, in log order.
+    pub(crate) fn facts_after(&self, position: i64) -> Vec<Fact<'_>> {
+        self.decoded
+            .iter()
+            .map(|(i, event)| (&self.events[*i], event))
+            .filter(|(stored, _)| stored.position > position)
+            .collect()
+    }
+}
