@@ -7,8 +7,9 @@
 //!
 //! Why not postgres-es's event repository: a command cost a snapshot SELECT, an events SELECT, then
 //! BEGIN, an INSERT per event and COMMIT, and those round trips, not the work, were most of its
-//! time (docs/adr/0007). Loading is now one statement (`load`) and appending one (`append`); the
-//! snapshot write every `snapshot_every` events is the only extra statement.
+//! time (docs/adr/0007). Loading is now one statement (`load`) and appending one (`append`, shared
+//! with the appends of other commands arriving at the same moment); the snapshot write every
+//! `snapshot_every` events is the only extra statement.
 
 mod append;
 mod load;
@@ -32,6 +33,7 @@ pub struct OpportunityStore {
     /// A snapshot is written after every this many events.
     snapshot_every: usize,
     recent: recent::Recent,
+    appends: append::GroupCommit,
 }
 
 /// How a database error reaches cqrs-es, as postgres-es mapped it: a duplicate (aggregate,
@@ -50,7 +52,12 @@ fn database_error(e: sqlx::Error) -> Err {
 
 impl OpportunityStore {
     pub fn new(pool: PgPool, snapshot_every: usize) -> Self {
-        Self { pool, snapshot_every: snapshot_every.max(1), recent: recent::Recent::default() }
+        Self {
+            appends: append::GroupCommit::new(pool.clone()),
+            pool,
+            snapshot_every: snapshot_every.max(1),
+            recent: recent::Recent::default(),
+        }
     }
 
     /// The aggregate a command decides on: the state this process last recorded for it when it
@@ -160,7 +167,10 @@ impl OpportunityStore {
                 metadata: metadata.clone(),
             })
             .collect();
-        let appended = append::append(&self.pool, &context.aggregate_id, &envelopes, &metadata).await;
+        let appended = match append::Append::new(&context.aggregate_id, &envelopes, &metadata) {
+            Ok(rows) => self.appends.append(rows).await,
+            Err(e) => Err(Err::UnexpectedError(Box::new(e))),
+        };
         let last = match appended {
             Ok(last) => last,
             Err(e) => {

@@ -1,5 +1,6 @@
 //! The event store's own SQL: one statement appends a command's events, a lost race is a conflict
-//! the bus retries, and loading through a snapshot gives what replaying from zero gives.
+//! the bus retries, commits arriving together share a transaction without sharing a fate, and
+//! loading through a snapshot gives what replaying from zero gives.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -275,4 +276,81 @@ async fn a_precondition_is_checked_against_the_log_not_a_remembered_state(pool: 
     let refused = api::precondition::scope(stale, theirs.append(id, update("late"), &user())).await;
     assert!(matches!(refused, Err(api::command_bus::CommandError::Stale { actual: 5 })), "{refused:?}");
     assert_eq!(replayed(&pool, id).await.1, 5);
+}
+
+type Committed =
+    Result<Vec<cqrs_es::EventEnvelope<domain::Opportunity>>, AggregateError<domain::OpportunityError>>;
+
+/// Commits two events on each loaded state, all at once.
+async fn commit_all_at_once(
+    store: &OpportunityStore,
+    contexts: Vec<<OpportunityStore as EventStore<domain::Opportunity>>::AC>,
+) -> Vec<Committed> {
+    let commits = contexts.into_iter().map(|context| {
+        let events = ["first", "second"].map(|text| OpportunityEvent::OpportunityDetailsUpdated {
+            changes: describe(text),
+            at: Utc::now(),
+        });
+        store.commit(events.to_vec(), context, HashMap::new())
+    });
+    futures::future::join_all(commits).await
+}
+
+/// Creates 40 opportunities; the store that is to commit on them has loaded each.
+async fn forty_loaded(
+    pool: &PgPool,
+) -> (OpportunityStore, Vec<String>, Vec<<OpportunityStore as EventStore<domain::Opportunity>>::AC>) {
+    let bus = bus(pool);
+    let store = OpportunityStore::new(pool.clone(), SNAPSHOT_EVERY);
+    let (mut ids, mut contexts) = (Vec::new(), Vec::new());
+    for _ in 0..40 {
+        let id = create(&bus).await.to_string();
+        contexts.push(store.load_aggregate(&id).await.unwrap());
+        ids.push(id);
+    }
+    (store, ids, contexts)
+}
+
+/// Sequences of each opportunity's events; the events of its last command share one transaction.
+async fn assert_four_events_each(pool: &PgPool, ids: &[String]) {
+    for id in ids {
+        let events = stored(pool, &id.parse().unwrap()).await;
+        assert_eq!(events.iter().map(|(s, _)| *s).collect::<Vec<_>>(), [1, 2, 3, 4], "{id}");
+        assert_eq!(events[2].1, events[3].1, "a command's events share one transaction");
+    }
+}
+
+#[sqlx::test(migrator = "api::startup::MIGRATOR")]
+async fn commits_arriving_together_share_transactions_and_each_keeps_its_own(pool: PgPool) {
+    let (store, ids, contexts) = forty_loaded(&pool).await;
+    let results = commit_all_at_once(&store, contexts).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_four_events_each(&pool, &ids).await;
+    let transactions: i64 = sqlx::query_scalar("SELECT count(DISTINCT tx_id) FROM events WHERE sequence > 2")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(transactions < 40, "commits arriving together were grouped: {transactions} transactions");
+}
+
+#[sqlx::test(migrator = "api::startup::MIGRATOR")]
+async fn a_conflict_in_a_group_fails_only_its_own_command(pool: PgPool) {
+    let (store, ids, mut contexts) = forty_loaded(&pool).await;
+    // Another process writes to the first opportunity after this store loaded it.
+    let stale = contexts.remove(0);
+    let other = OpportunityStore::new(pool.clone(), SNAPSHOT_EVERY);
+    let context = other.load_aggregate(&ids[0]).await.unwrap();
+    let theirs =
+        vec![OpportunityEvent::OpportunityDetailsUpdated { changes: describe("theirs"), at: Utc::now() }];
+    other.commit(theirs, context, HashMap::new()).await.unwrap();
+
+    let ours =
+        vec![OpportunityEvent::OpportunityDetailsUpdated { changes: describe("ours"), at: Utc::now() }];
+    let (lost, results) =
+        tokio::join!(store.commit(ours, stale, HashMap::new()), commit_all_at_once(&store, contexts));
+    assert!(matches!(lost, Err(AggregateError::AggregateConflict)), "{lost:?}");
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let (state, version) = store.load_from_zero(&ids[0]).await.unwrap();
+    assert_eq!((state.details.description.as_deref(), version), (Some("theirs"), 3));
+    assert_four_events_each(&pool, &ids[1..]).await;
 }
