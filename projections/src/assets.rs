@@ -8,7 +8,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::projection::Fact;
-use crate::rows::{micros, Table};
+use crate::rows::{distinct, micros, Table};
 use crate::{Projection, StoredEvent};
 
 pub struct AssetsProjection;
@@ -82,20 +82,26 @@ struct Added<'a> {
     opportunities: Vec<Uuid>,
 }
 
-impl Added<'_> {
-    async fn flush(&mut self, db: &mut PgConnection) -> Result<(), sqlx::Error> {
-        ASSETS.insert_new(db, &self.rows).await?;
-        self.opportunities.sort_unstable();
-        self.opportunities.dedup();
-        if !self.opportunities.is_empty() {
+/// The batch's connection, holding back added assets until anything else is to be written.
+struct Writer<'c, 'a> {
+    db: &'c mut PgConnection,
+    added: Added<'a>,
+}
+
+impl Writer<'_, '_> {
+    /// The connection, once the assets held back are written: no other write can overtake them,
+    /// so the tables always see the log's order.
+    async fn db(&mut self) -> Result<&mut PgConnection, sqlx::Error> {
+        let added = std::mem::take(&mut self.added);
+        ASSETS.insert_new(self.db, &added.rows).await?;
+        let opportunities = distinct(added.opportunities);
+        if !opportunities.is_empty() {
             sqlx::query("UPDATE ratecards SET stale = true WHERE opportunity_id = ANY($1)")
-                .bind(&self.opportunities)
-                .execute(&mut *db)
+                .bind(&opportunities)
+                .execute(&mut *self.db)
                 .await?;
         }
-        self.rows.clear();
-        self.opportunities.clear();
-        Ok(())
+        Ok(&mut *self.db)
     }
 }
 
@@ -109,52 +115,43 @@ impl Projection for AssetsProjection {
         &["assets", "asset_matches", "ratecards", "ratecard_lines"]
     }
 
-    /// Added assets (most of a long log's asset events) are gathered and written together; any
-    /// other asset event writes them first, so the table always sees the log's order.
+    /// Added assets (most of a long log's asset events) are gathered and written together.
     async fn apply(&self, db: &mut PgConnection, facts: &[Fact<'_>]) -> Result<(), sqlx::Error> {
-        let mut added = Added::default();
+        let mut writer = Writer { db, added: Added::default() };
         for (stored, event) in facts {
-            let Some(opp) = stored.opportunity_id() else { continue };
-            match event {
-                Ev::AssetAdded { asset: a, at } => {
-                    let at = micros(*at);
-                    added.rows.push(AssetRow {
-                        id: a.asset_id,
-                        opportunity_id: opp,
-                        raw_name: &a.raw_name,
-                        raw_description: a.raw_description.as_deref(),
-                        client_tier: a.client_tier.as_deref(),
-                        volume: a.volume as i32,
-                        position: stored.order(0),
-                        created_at: at,
-                        updated_at: at,
-                    });
-                    added.opportunities.push(opp);
-                }
-                // Every event `apply_event` handles; any other leaves these tables alone.
-                Ev::AssetsNormalized { .. }
-                | Ev::AssetUpdated { .. }
-                | Ev::AssetRemoved { .. }
-                | Ev::MatchesProposed { .. }
-                | Ev::MatchSelected { .. }
-                | Ev::MatchSelectionCleared { .. }
-                | Ev::RatecardBuilt { .. } => {
-                    added.flush(db).await?;
-                    Self::apply_event(db, stored, event).await?;
-                }
-                _ => {}
-            }
+            Self::apply_event(&mut writer, stored, event).await?;
         }
-        added.flush(db).await
+        writer.db().await.map(|_| ())
     }
 }
 
 impl AssetsProjection {
-    /// One asset event other than an addition, in its own statements.
-    async fn apply_event(db: &mut PgConnection, stored: &StoredEvent, event: &Ev) -> Result<(), sqlx::Error> {
+    /// One event: an addition is held back to be written with the next ones; any other asset
+    /// event is written in its own statements.
+    async fn apply_event<'a>(
+        writer: &mut Writer<'_, 'a>,
+        stored: &'a StoredEvent,
+        event: &'a Ev,
+    ) -> Result<(), sqlx::Error> {
         let Some(opp) = stored.opportunity_id() else { return Ok(()) };
         match event {
+            Ev::AssetAdded { asset: a, at } => {
+                let at = micros(*at);
+                writer.added.rows.push(AssetRow {
+                    id: a.asset_id,
+                    opportunity_id: opp,
+                    raw_name: &a.raw_name,
+                    raw_description: a.raw_description.as_deref(),
+                    client_tier: a.client_tier.as_deref(),
+                    volume: a.volume as i32,
+                    position: stored.order(0),
+                    created_at: at,
+                    updated_at: at,
+                });
+                writer.added.opportunities.push(opp);
+            }
             Ev::AssetsNormalized { removed, added, at, .. } => {
+                let db = writer.db().await?;
                 for asset_id in removed {
                     remove_asset(db, opp, *asset_id).await?;
                 }
@@ -164,6 +161,7 @@ impl AssetsProjection {
                 mark_stale(db, opp).await?;
             }
             Ev::AssetUpdated { asset_id, changes: c, at } => {
+                let db = writer.db().await?;
                 sqlx::query(
                     "UPDATE assets SET raw_name = COALESCE($2, raw_name),
                         raw_description = CASE WHEN $3 THEN $4 ELSE raw_description END,
@@ -183,8 +181,9 @@ impl AssetsProjection {
                 .await?;
                 mark_stale(db, opp).await?;
             }
-            Ev::AssetRemoved { asset_id, .. } => remove_asset(db, opp, *asset_id).await?,
+            Ev::AssetRemoved { asset_id, .. } => remove_asset(writer.db().await?, opp, *asset_id).await?,
             Ev::MatchesProposed { asset_id, matches, at } => {
+                let db = writer.db().await?;
                 sqlx::query("DELETE FROM asset_matches WHERE opportunity_id = $1 AND asset_id = $2")
                     .bind(opp)
                     .bind(asset_id)
@@ -213,6 +212,7 @@ impl AssetsProjection {
                 mark_stale(db, opp).await?;
             }
             Ev::MatchSelected { asset_id, match_id, .. } => {
+                let db = writer.db().await?;
                 sqlx::query("UPDATE asset_matches SET is_selected = (id = $3) WHERE opportunity_id = $1 AND asset_id = $2")
                     .bind(opp)
                     .bind(asset_id)
@@ -222,6 +222,7 @@ impl AssetsProjection {
                 mark_stale(db, opp).await?;
             }
             Ev::MatchSelectionCleared { asset_id, .. } => {
+                let db = writer.db().await?;
                 sqlx::query("UPDATE asset_matches SET is_selected = false WHERE opportunity_id = $1 AND asset_id = $2")
                     .bind(opp)
                     .bind(asset_id)
@@ -230,6 +231,7 @@ impl AssetsProjection {
                 mark_stale(db, opp).await?;
             }
             Ev::RatecardBuilt { ratecard: r, at } => {
+                let db = writer.db().await?;
                 sqlx::query("DELETE FROM ratecard_lines WHERE opportunity_id = $1")
                     .bind(opp)
                     .execute(&mut *db)

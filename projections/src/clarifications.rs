@@ -14,7 +14,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::projection::Fact;
-use crate::rows::{micros, Table};
+use crate::rows::{distinct, micros, Table};
 use crate::Projection;
 
 pub struct ClarificationsProjection;
@@ -90,12 +90,10 @@ impl Projection for ClarificationsProjection {
     }
 
     async fn apply(&self, db: &mut PgConnection, facts: &[Fact<'_>]) -> Result<(), sqlx::Error> {
-        let mut ids: Vec<Uuid> = facts.iter().flat_map(|(_, event)| named(event)).collect();
+        let ids = distinct(facts.iter().flat_map(|(_, event)| named(event)).collect());
         if ids.is_empty() {
             return Ok(());
         }
-        ids.sort_unstable();
-        ids.dedup();
         let mut fold = Fold::default();
         for row in CLARIFICATIONS.load::<Row>(db, "id", &ids).await? {
             fold.rows.insert(row.id, Some(row));
@@ -105,11 +103,10 @@ impl Projection for ClarificationsProjection {
                 fold.apply(opportunity_id, |n| stored.order(n), event);
             }
         }
-        fold.changed.sort_unstable();
-        fold.changed.dedup();
+        let changed = distinct(std::mem::take(&mut fold.changed));
         let removed: Vec<Uuid> =
-            fold.changed.iter().filter(|id| matches!(fold.rows.get(id), Some(None))).copied().collect();
-        let kept: Vec<&Row> = fold.changed.iter().filter_map(|id| fold.rows.get(id)?.as_ref()).collect();
+            changed.iter().filter(|id| matches!(fold.rows.get(id), Some(None))).copied().collect();
+        let kept: Vec<&Row> = changed.iter().filter_map(|id| fold.rows.get(id)?.as_ref()).collect();
         CLARIFICATIONS.delete(db, "id", &removed).await?;
         CLARIFICATIONS.upsert(db, &kept).await
     }

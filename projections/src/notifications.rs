@@ -14,7 +14,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::projection::Fact;
-use crate::rows::{micros, Table};
+use crate::rows::{distinct, micros, Table};
 use crate::{Projection, StoredEvent};
 
 pub struct NotificationsProjection;
@@ -41,26 +41,54 @@ struct Note {
     id: Uuid,
     recipient_email: String,
     opportunity_id: Uuid,
+    #[serde(flatten)]
+    message: Message,
+    created_at: DateTime<Utc>,
+}
+
+/// What a notification says.
+#[derive(Serialize)]
+struct Message {
     kind: &'static str,
     title: String,
     body: String,
     link: String,
-    created_at: DateTime<Utc>,
 }
 
 impl Note {
     /// The id derives from the event and the recipient, so a rebuild gives the same ids.
-    fn new(stored: &StoredEvent, opportunity_id: Uuid, recipient: &str, at: DateTime<Utc>) -> Self {
+    fn new(
+        stored: &StoredEvent,
+        opportunity_id: Uuid,
+        recipient: &str,
+        at: DateTime<Utc>,
+        message: Message,
+    ) -> Self {
         Self {
             id: Uuid::new_v5(&stored.id(), recipient.to_lowercase().as_bytes()),
             recipient_email: recipient.into(),
             opportunity_id,
-            kind: "",
-            title: String::new(),
-            body: String::new(),
-            link: String::new(),
+            message,
             created_at: micros(at),
         }
+    }
+}
+
+/// The recipient rows of a batch's opportunities, read the first time an event needs them: a
+/// batch none of whose events concern notifications costs no statement.
+struct Recipients<'f> {
+    facts: &'f [Fact<'f>],
+    rows: Option<HashMap<Uuid, Recipient>>,
+}
+
+impl Recipients<'_> {
+    async fn rows(&mut self, db: &mut PgConnection) -> Result<&mut HashMap<Uuid, Recipient>, sqlx::Error> {
+        if self.rows.is_none() {
+            let ids = distinct(self.facts.iter().filter_map(|(stored, _)| stored.opportunity_id()).collect());
+            let loaded = RECIPIENTS.load::<Recipient>(db, "opportunity_id", &ids).await?;
+            self.rows = Some(loaded.into_iter().map(|r| (r.opportunity_id, r)).collect());
+        }
+        Ok(self.rows.get_or_insert_with(HashMap::new))
     }
 }
 
@@ -75,29 +103,14 @@ impl Projection for NotificationsProjection {
     }
 
     async fn apply(&self, db: &mut PgConnection, facts: &[Fact<'_>]) -> Result<(), sqlx::Error> {
-        let mut ids: Vec<Uuid> = facts
-            .iter()
-            .filter(|(_, event)| touches(event))
-            .filter_map(|(stored, _)| stored.opportunity_id())
-            .collect();
-        if ids.is_empty() {
-            return Ok(());
-        }
-        ids.sort_unstable();
-        ids.dedup();
-        let mut recipients: HashMap<Uuid, Recipient> = RECIPIENTS
-            .load::<Recipient>(db, "opportunity_id", &ids)
-            .await?
-            .into_iter()
-            .map(|r| (r.opportunity_id, r))
-            .collect();
+        let mut recipients = Recipients { facts, rows: None };
         let mut changed = Vec::new();
         let mut notes = Vec::new();
         for (stored, event) in facts {
             let Some(id) = stored.opportunity_id() else { continue };
             match event {
                 Ev::OpportunityCreated { details, .. } => {
-                    recipients.entry(id).or_insert_with(|| Recipient {
+                    recipients.rows(db).await?.entry(id).or_insert_with(|| Recipient {
                         opportunity_id: id,
                         opportunity_name: details.name.clone(),
                         owner_email: details.owner_email.clone(),
@@ -105,7 +118,7 @@ impl Projection for NotificationsProjection {
                     changed.push(id);
                 }
                 Ev::OpportunityDetailsUpdated { changes, .. } => {
-                    if let Some(r) = recipients.get_mut(&id) {
+                    if let Some(r) = recipients.rows(db).await?.get_mut(&id) {
                         if let Some(name) = &changes.name {
                             r.opportunity_name = name.clone();
                         }
@@ -118,8 +131,9 @@ impl Projection for NotificationsProjection {
                 Ev::ApprovalRequested {
                     approval_id, stage, role, approver_email, requested_by, at, ..
                 } => {
-                    let name = recipients.get(&id).map_or("", |r| r.opportunity_name.as_str());
-                    notes.push(Note {
+                    let name =
+                        recipients.rows(db).await?.get(&id).map_or("", |r| r.opportunity_name.as_str());
+                    let message = Message {
                         kind: "approval_requested",
                         title: format!(
                             "Approval requested: {name}, stage {} ({})",
@@ -132,17 +146,17 @@ impl Projection for NotificationsProjection {
                             stage.name()
                         ),
                         link: format!("/approvals/{approval_id}"),
-                        ..Note::new(stored, id, approver_email, *at)
-                    });
+                    };
+                    notes.push(Note::new(stored, id, approver_email, *at, message));
                 }
                 Ev::ApprovalDecided { approval_id, stage, decision, decided_by, notes: said, at } => {
                     // An approval exists only on a created opportunity, so its owner is known.
-                    let Some(r) = recipients.get(&id) else { continue };
+                    let Some(r) = recipients.rows(db).await?.get(&id) else { continue };
                     let verdict = match decision {
                         ApprovalDecision::Approve => "approved",
                         ApprovalDecision::Reject => "rejected",
                     };
-                    notes.push(Note {
+                    let message = Message {
                         kind: "approval_decided",
                         title: format!("Stage {} {verdict}: {}", stage.get(), r.opportunity_name),
                         body: match said {
@@ -150,26 +164,16 @@ impl Projection for NotificationsProjection {
                             None => format!("{decided_by} {verdict} stage {}.", stage.name()),
                         },
                         link: format!("/approvals/{approval_id}"),
-                        ..Note::new(stored, id, &r.owner_email, *at)
-                    });
+                    };
+                    notes.push(Note::new(stored, id, &r.owner_email, *at, message));
                 }
                 _ => {}
             }
         }
-        changed.sort_unstable();
-        changed.dedup();
-        let rows: Vec<&Recipient> = changed.iter().filter_map(|id| recipients.get(id)).collect();
-        RECIPIENTS.upsert(db, &rows).await?;
+        if let Some(rows) = &recipients.rows {
+            let changed: Vec<&Recipient> = distinct(changed).iter().filter_map(|id| rows.get(id)).collect();
+            RECIPIENTS.upsert(db, &changed).await?;
+        }
         NOTIFICATIONS.insert_new(db, &notes).await
     }
-}
-
-fn touches(event: &Ev) -> bool {
-    matches!(
-        event,
-        Ev::OpportunityCreated { .. }
-            | Ev::OpportunityDetailsUpdated { .. }
-            | Ev::ApprovalRequested { .. }
-            | Ev::ApprovalDecided { .. }
-    )
 }

@@ -14,7 +14,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::projection::Fact;
-use crate::rows::{micros, Table};
+use crate::rows::{distinct, micros, Table};
 use crate::Projection;
 
 pub struct OpportunitiesProjection;
@@ -109,9 +109,7 @@ impl Projection for OpportunitiesProjection {
     }
 
     async fn apply(&self, db: &mut PgConnection, facts: &[Fact<'_>]) -> Result<(), sqlx::Error> {
-        let mut ids: Vec<Uuid> = facts.iter().filter_map(|(stored, _)| stored.opportunity_id()).collect();
-        ids.sort_unstable();
-        ids.dedup();
+        let ids = distinct(facts.iter().filter_map(|(stored, _)| stored.opportunity_id()).collect());
         let mut fold = Fold::default();
         for row in OPPORTUNITIES.load::<Summary>(db, "id", &ids).await? {
             fold.summaries.insert(row.id, row);
@@ -121,9 +119,8 @@ impl Projection for OpportunitiesProjection {
                 fold.apply(id, stored.sequence, event);
             }
         }
-        fold.changed.sort_unstable();
-        fold.changed.dedup();
-        let summaries: Vec<&Summary> = fold.changed.iter().filter_map(|id| fold.summaries.get(id)).collect();
+        let summaries: Vec<&Summary> =
+            distinct(fold.changed).iter().filter_map(|id| fold.summaries.get(id)).collect();
         OPPORTUNITIES.upsert(db, &summaries).await
     }
 }

@@ -99,3 +99,10 @@ impl Table {
 pub fn micros(at: DateTime<Utc>) -> DateTime<Utc> {
     at.with_nanosecond(at.nanosecond() / 1_000 * 1_000).unwrap_or(at)
 }
+
+/// Each id once, in order: the rows a batch touches, however many of its events touch them.
+pub fn distinct(mut ids: Vec<Uuid>) -> Vec<Uuid> {
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
