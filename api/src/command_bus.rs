@@ -2,6 +2,8 @@
 //! correlation id), checks the request's `If-Match` version, retries lost races, counts outcomes,
 //! and waits until the read models show the result so a client reads its own writes.
 
+mod turns;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -60,11 +62,12 @@ impl From<AggregateError<OpportunityError>> for CommandError {
 pub struct CommandBus {
     store: OpportunityStore,
     projector: Arc<Projector>,
+    turns: turns::Turns,
 }
 
 impl CommandBus {
     pub fn new(pool: PgPool, projector: Arc<Projector>, snapshot_every: usize) -> Self {
-        Self { store: OpportunityStore::new(pool, snapshot_every), projector }
+        Self { store: OpportunityStore::new(pool, snapshot_every), projector, turns: turns::Turns::default() }
     }
 
     /// Runs `command` on opportunity `id` as `by`. Its events carry the current correlation id
@@ -122,7 +125,11 @@ impl CommandBus {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.decide_and_append(&aggregate_id, command.clone(), metadata.clone(), &expected).await {
+            let turn = self.turns.take(&aggregate_id).await;
+            let decided =
+                self.decide_and_append(&aggregate_id, command.clone(), metadata.clone(), &expected).await;
+            drop(turn);
+            match decided {
                 Ok(last) => return Ok(Appended { attempts: attempt, last }),
                 Err(Decision::Stale(actual)) => return Err(CommandError::Stale { actual }),
                 Err(Decision::Failed(AggregateError::AggregateConflict)) if attempt < ATTEMPTS => {

@@ -354,3 +354,18 @@ async fn a_conflict_in_a_group_fails_only_its_own_command(pool: PgPool) {
     assert_eq!((state.details.description.as_deref(), version), (Some("theirs"), 3));
     assert_four_events_each(&pool, &ids[1..]).await;
 }
+
+#[sqlx::test(migrator = "api::startup::MIGRATOR")]
+async fn commands_on_one_opportunity_in_one_process_take_turns_and_never_conflict(pool: PgPool) {
+    let bus = Arc::new(bus(&pool));
+    let id = create(&bus).await;
+    let commands = (0..32).map(|i| {
+        let bus = bus.clone();
+        tokio::spawn(async move { bus.append(id, update(&format!("turn {i}")), &user()).await })
+    });
+    for appended in futures::future::join_all(commands).await {
+        assert_eq!(appended.unwrap().unwrap().attempts, 1, "each decided on the state the last one recorded");
+    }
+    let sequences: Vec<i64> = stored(&pool, &id).await.into_iter().map(|(s, _)| s).collect();
+    assert_eq!(sequences, (1..=34).collect::<Vec<i64>>());
+}
