@@ -7,15 +7,18 @@ use crate::projection::Fact;
 use crate::projector::ProjectorError;
 use crate::StoredEvent;
 
-pub(crate) struct Batch {
+pub struct Batch {
     events: Vec<StoredEvent>,
     /// The Opportunity events among them (index into `events`), decoded.
     decoded: Vec<(usize, OpportunityEvent)>,
 }
 
+/// What the time spent reading and decoding batches is kept under.
+pub(crate) const READING: &str = "reading and decoding the log";
+
 impl Batch {
     /// Up to `limit` events after `position`, decoded; `None` at the head of the log.
-    pub(crate) async fn read(
+    pub async fn read(
         db: impl PgExecutor<'_>,
         position: i64,
         limit: i64,
@@ -34,12 +37,13 @@ impl Batch {
         Ok(Some(Self { events, decoded }))
     }
 
-    pub(crate) fn len(&self) -> usize {
+    /// Events read: never none, as a read at the head of the log is no batch.
+    pub fn size(&self) -> usize {
         self.events.len()
     }
 
     /// The log position of the last event read.
-    pub(crate) fn last(&self) -> i64 {
+    pub fn last(&self) -> i64 {
         self.events.last().map_or(0, |e| e.position)
     }
 

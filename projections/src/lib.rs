@@ -6,7 +6,7 @@
 pub mod agent_runs;
 pub mod approvals;
 pub mod assets;
-mod batch;
+pub mod batch;
 pub mod clarifications;
 pub mod efficiency;
 pub mod files;

@@ -6,14 +6,14 @@ use sqlx::PgPool;
 use thiserror::Error;
 use tokio::sync::{watch, Mutex};
 
-use crate::batch::Batch;
+use crate::batch::{self, Batch};
 use crate::projection::{self, Projection};
 use crate::replay::{replay, OnBatch};
 use crate::sequencer;
 use crate::time_spent::TimeSpent;
 
 /// Events read from the log at a time.
-pub(crate) const BATCH: i64 = 2_000;
+pub const BATCH: i64 = 2_000;
 
 #[derive(Debug, Error)]
 pub enum ProjectorError {
@@ -219,7 +219,7 @@ impl Projector {
                 return Ok(lowest);
             };
             let last = batch.last();
-            self.spent.add("reading and decoding the log", reading.elapsed());
+            self.spent.add(batch::READING, reading.elapsed());
             for p in projections {
                 let facts = batch.facts_after(checkpoint_of(p.name()));
                 if !facts.is_empty() {
@@ -239,7 +239,7 @@ impl Projector {
             .await?;
             tx.commit().await?;
             self.spent.add("moving checkpoints and committing", committing.elapsed());
-            if (batch.len() as i64) < BATCH {
+            if (batch.size() as i64) < BATCH {
                 return Ok(last);
             }
         }

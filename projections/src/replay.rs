@@ -10,7 +10,7 @@ use futures::future::try_join_all;
 use sqlx::{PgConnection, PgPool};
 use tokio::sync::mpsc;
 
-use crate::batch::Batch;
+use crate::batch::{Batch, READING};
 use crate::projection::Projection;
 use crate::projector::{ProjectorError, BATCH};
 use crate::time_spent::TimeSpent;
@@ -35,9 +35,9 @@ pub(crate) async fn replay(
         loop {
             let reading = Instant::now();
             let Some(batch) = Batch::read(pool, position, BATCH).await? else { return Ok(()) };
-            spent.add("reading and decoding the log", reading.elapsed());
+            spent.add(READING, reading.elapsed());
             position = batch.last();
-            let full = batch.len() as i64 == BATCH;
+            let full = batch.size() as i64 == BATCH;
             let batch = Arc::new(batch);
             for to in &senders {
                 // A closed channel means its projection failed; its error is the one reported.

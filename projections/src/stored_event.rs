@@ -77,11 +77,6 @@ impl StoredEvent {
         self.metadata().user_email
     }
 
-    /// The request or agent run that caused it, as stamped in the metadata.
-    pub fn correlation_id(&self) -> Option<String> {
-        self.metadata().correlation_id
-    }
-
     pub(crate) fn from_row(row: &PgRow) -> Result<Self, sqlx::Error> {
         Ok(Self {
             position: row.try_get("position")?,

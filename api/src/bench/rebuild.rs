@@ -10,7 +10,9 @@ use domain::commands::Actor;
 use domain::{
     DetailsChanges, Opportunity, OpportunityCommand, OpportunityDetails, OpportunityEvent, StageNumber,
 };
-use projections::{sequencer, Projector, StoredEvent};
+use projections::batch::Batch;
+use projections::projector::BATCH;
+use projections::{sequencer, Projector};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -155,18 +157,13 @@ async fn sequence_all(pool: &PgPool) -> anyhow::Result<()> {
     }
 }
 
-/// The baseline: reading and decoding the whole log in the projector's batch size, writing nothing.
+/// The baseline: reading and decoding the whole log as the projector does, writing nothing.
 async fn read_log(pool: &PgPool) -> anyhow::Result<(usize, Duration)> {
     let started = Instant::now();
     let (mut position, mut count) = (0, 0);
-    loop {
-        let batch = StoredEvent::read_after(pool, position, 2_000).await?;
-        let Some(last) = batch.last() else { break };
-        position = last.position;
-        for e in &batch {
-            e.decode()?;
-        }
-        count += batch.len();
+    while let Some(batch) = Batch::read(pool, position, BATCH).await? {
+        position = batch.last();
+        count += batch.size();
     }
     Ok((count, started.elapsed()))
 }

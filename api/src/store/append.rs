@@ -1,6 +1,7 @@
 //! Appending a command's events, with group commit: appends that arrive while others are being
-//! written wait a moment and go together, as one statement and one transaction. Many clients then share one commit (and one
-//! WAL flush) instead of each queueing for a connection and a flush of its own.
+//! written wait a moment and go together, as one statement and one transaction. Many clients then
+//! share one commit (and one WAL flush) instead of each queueing for a connection and a flush of
+//! its own.
 //!
 //! A group holds at most one append per aggregate. It commits whole or not at all: when it fails
 //! (another process's event at one of its sequences is a unique violation for the whole
