@@ -121,8 +121,8 @@ impl GroupCommit {
                 Ok(Outcome::WriteAlone(append)) => append,
                 Ok(Outcome::Failed(e)) => return Err(database_error(e)),
                 // The writer was dropped mid-statement (the runtime is stopping): whether the
-                // events were stored is unknown, as after a lost connection.
-                Err(_) => return Err(Err::DatabaseConnectionError("the append was interrupted".into())),
+                // events were stored is unknown, as after a lost connection, and answered so.
+                Err(_) => return Err(database_error(interrupted("the append was interrupted"))),
             },
             Err(mpsc::error::SendError(pending)) => pending.append,
         };
@@ -226,8 +226,25 @@ fn same_failure(e: &sqlx::Error) -> sqlx::Error {
     match e {
         sqlx::Error::PoolTimedOut => sqlx::Error::PoolTimedOut,
         sqlx::Error::PoolClosed => sqlx::Error::PoolClosed,
-        other => {
-            sqlx::Error::Io(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, other.to_string()))
-        }
+        other => interrupted(&other.to_string()),
+    }
+}
+
+/// A cut connection, as `outage::is_connection_failure` recognises one.
+fn interrupted(why: &str) -> sqlx::Error {
+    sqlx::Error::Io(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, why.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_interrupted_append_is_an_outage_not_a_bug() {
+        let Err::DatabaseConnectionError(e) = database_error(interrupted("the append was interrupted"))
+        else {
+            panic!("an interrupted append is a connection error");
+        };
+        assert!(crate::outage::is_outage(e.as_ref()));
     }
 }
