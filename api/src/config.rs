@@ -2,6 +2,9 @@
 
 use std::time::Duration;
 
+use axum::http::HeaderValue;
+
+use crate::auth::role::Role;
 use crate::telemetry::LogFormat;
 
 #[derive(Clone, Debug)]
@@ -36,13 +39,17 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Some: `GET /metrics` wants `Authorization: Bearer <token>`; None: it is open (private network).
     pub metrics_token: Option<String>,
+    /// How long an agent endpoint waits for its run before it answers 202 (`AGENT_SYNC_WAIT_SECS`).
+    pub agent_sync_wait: Duration,
+    /// Browser origins allowed to call the API from another origin (`CORS_ALLOWED_ORIGINS`).
+    pub cors_allowed_origins: Vec<HeaderValue>,
 }
 
 #[derive(Clone, Debug)]
 pub struct DevIdentity {
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
 }
 
 #[derive(Clone, Debug)]
@@ -64,12 +71,117 @@ pub struct MailgunSettings {
     pub base_url: String,
 }
 
-fn var(name: &str, default: &str) -> String {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty()).unwrap_or_else(|| default.to_string())
+/// A configuration value the process cannot start with: it names the variable and what it takes.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{name}={value:?} is not valid: {name} takes {expected}")]
+    Invalid { name: &'static str, value: String, expected: &'static str },
+    #[error(
+        "sign-in is not configured: set AZURE_TENANT_ID and AZURE_CLIENT_ID (the Entra ID app that \
+         issues the tokens), or DEV_AUTH_BYPASS=true for a local development identity"
+    )]
+    SignInNotConfigured,
 }
 
-fn number<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.trim().parse().ok()).unwrap_or(default)
+/// The environment (and the files it is read from) as a lookup, so tests can give their own.
+pub trait Source {
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+pub struct Environment;
+
+impl Source for Environment {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> Source for F {
+    fn get(&self, name: &str) -> Option<String> {
+        self(name)
+    }
+}
+
+/// Reads variables; an empty value counts as unset, so `.env.example`'s blanks mean "default".
+struct Reader<'a>(&'a dyn Source);
+
+impl Reader<'_> {
+    fn raw(&self, name: &str) -> Option<String> {
+        self.0.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    }
+
+    fn text(&self, name: &str, default: &str) -> String {
+        self.raw(name).unwrap_or_else(|| default.to_string())
+    }
+
+    fn invalid(name: &'static str, value: String, expected: &'static str) -> ConfigError {
+        ConfigError::Invalid { name, value, expected }
+    }
+
+    /// A whole number within `range`.
+    fn number(
+        &self,
+        name: &'static str,
+        default: u64,
+        range: std::ops::RangeInclusive<u64>,
+        expected: &'static str,
+    ) -> Result<u64, ConfigError> {
+        let Some(value) = self.raw(name) else { return Ok(default) };
+        match value.parse::<u64>() {
+            Ok(n) if range.contains(&n) => Ok(n),
+            _ => Err(Self::invalid(name, value, expected)),
+        }
+    }
+
+    fn flag(&self, name: &'static str) -> Result<bool, ConfigError> {
+        let Some(value) = self.raw(name) else { return Ok(false) };
+        match value.to_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Ok(true),
+            "false" | "0" | "no" | "off" => Ok(false),
+            _ => Err(Self::invalid(name, value, "true or false (also 1/0, yes/no, on/off)")),
+        }
+    }
+
+    fn one_of(
+        &self,
+        name: &'static str,
+        default: &str,
+        choices: &[&str],
+        expected: &'static str,
+    ) -> Result<String, ConfigError> {
+        let value = self.text(name, default);
+        let lower = value.to_lowercase();
+        if choices.contains(&lower.as_str()) {
+            Ok(lower)
+        } else {
+            Err(Self::invalid(name, value, expected))
+        }
+    }
+
+    /// A comma-separated list of browser origins (`scheme://host[:port]`, no path).
+    fn origins(&self, name: &'static str) -> Result<Vec<HeaderValue>, ConfigError> {
+        const EXPECTED: &str = "a comma-separated list of origins such as https://app.example.com,http://localhost:3011 (scheme, host and optional port; no path)";
+        let Some(value) = self.raw(name) else { return Ok(Vec::new()) };
+        value
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(|origin| {
+                let ok = reqwest::Url::parse(origin).ok().is_some_and(|u| {
+                    matches!(u.scheme(), "http" | "https")
+                        && u.host_str().is_some()
+                        && u.path() == "/"
+                        && !origin.ends_with('/')
+                        && u.query().is_none()
+                        && u.username().is_empty()
+                });
+                ok.then(|| HeaderValue::from_str(origin).ok())
+                    .flatten()
+                    .ok_or_else(|| Self::invalid(name, value.clone(), EXPECTED))
+            })
+            .collect()
+    }
 }
 
 /// Where `scripts/stack up` writes the URLs of its private servers.
@@ -80,51 +192,146 @@ fn stack_env_file() -> std::path::PathBuf {
 }
 
 impl Settings {
-    pub fn from_env() -> Self {
+    /// Reads the environment once; a value the process cannot use is an error naming it.
+    pub fn from_env() -> Result<Self, ConfigError> {
         // The local stack's URLs (written by `scripts/stack up` while its private servers run)
         // come before `.env`; variables already in the environment win over both.
         let _ = dotenvy::from_path(stack_env_file());
         let _ = dotenvy::dotenv();
-        let tenant_id = var("AZURE_TENANT_ID", "common");
-        let bypass = matches!(var("DEV_AUTH_BYPASS", "false").to_lowercase().as_str(), "true" | "1" | "yes");
-        Self {
-            database_url: var("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/osop"),
-            database_acquire_timeout: Duration::from_millis(number("DATABASE_ACQUIRE_TIMEOUT_MS", 3_000)),
-            nats_url: var("NATS_URL", "nats://127.0.0.1:4222"),
-            nats_stream: var("NATS_EVENTS_STREAM", "OSOP_EVENTS"),
-            nats_subject_prefix: var("NATS_SUBJECT_PREFIX", "osop"),
-            bind: var("BIND", "127.0.0.1:8003"),
-            dev_identity: bypass.then(|| DevIdentity {
-                email: var("DEV_AUTH_EMAIL", "admin@oliver.agency"),
-                name: var("DEV_AUTH_NAME", "OSOP Admin"),
-                role: var("DEV_AUTH_ROLE", "admin"),
-            }),
+        Self::from_source(&Environment)
+    }
+
+    pub fn from_source(source: &dyn Source) -> Result<Self, ConfigError> {
+        let env = Reader(source);
+        let tenant_id = env.text("AZURE_TENANT_ID", "common");
+        let dev_identity = if env.flag("DEV_AUTH_BYPASS")? {
+            let role = env.text("DEV_AUTH_ROLE", "admin");
+            let role = Role::parse(&role)
+                .ok_or_else(|| Reader::invalid("DEV_AUTH_ROLE", role, "viewer, editor or admin"))?;
+            Some(DevIdentity {
+                email: env.text("DEV_AUTH_EMAIL", "admin@oliver.agency"),
+                name: env.text("DEV_AUTH_NAME", "OSOP Admin"),
+                role,
+            })
+        } else {
+            None
+        };
+        let log_format = env.text("LOG_FORMAT", "text");
+        let log_format = LogFormat::parse(&log_format)
+            .ok_or_else(|| Reader::invalid("LOG_FORMAT", log_format, "text or json"))?;
+        let millis = |n| Duration::from_millis(n);
+        Ok(Self {
+            database_url: env.text("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/osop"),
+            database_acquire_timeout: millis(env.number(
+                "DATABASE_ACQUIRE_TIMEOUT_MS",
+                3_000,
+                1..=600_000,
+                "milliseconds, 1 to 600000",
+            )?),
+            nats_url: env.text("NATS_URL", "nats://127.0.0.1:4222"),
+            nats_stream: env.text("NATS_EVENTS_STREAM", "OSOP_EVENTS"),
+            nats_subject_prefix: env.text("NATS_SUBJECT_PREFIX", "osop"),
+            bind: env.text("BIND", "127.0.0.1:8003"),
+            dev_identity,
             azure: AzureSettings {
-                jwks_url: var(
+                jwks_url: env.text(
                     "AZURE_JWKS_URL",
                     &format!("https://login.microsoftonline.com/{tenant_id}/discovery/v2.0/keys"),
                 ),
                 issuer: format!("https://login.microsoftonline.com/{tenant_id}/v2.0"),
-                client_id: var("AZURE_CLIENT_ID", ""),
+                client_id: env.text("AZURE_CLIENT_ID", ""),
+                jwks_min_refetch: Duration::from_secs(env.number(
+                    "AZURE_JWKS_MIN_REFETCH_SECS",
+                    10,
+                    0..=86_400,
+                    "seconds, 0 to 86400",
+                )?),
                 tenant_id,
-                jwks_min_refetch: Duration::from_secs(number("AZURE_JWKS_MIN_REFETCH_SECS", 10)),
             },
-            app_public_url: var("APP_PUBLIC_URL", "http://localhost:8003"),
+            app_public_url: env.text("APP_PUBLIC_URL", "http://localhost:8003"),
             mailgun: MailgunSettings {
-                api_key: var("MAILGUN_API_KEY", ""),
-                domain: var("MAILGUN_DOMAIN", ""),
-                from: var("MAILGUN_FROM", "OSOP <noreply@osop.local>"),
-                base_url: var("MAILGUN_BASE_URL", "https://api.mailgun.net"),
+                api_key: env.text("MAILGUN_API_KEY", ""),
+                domain: env.text("MAILGUN_DOMAIN", ""),
+                from: env.text("MAILGUN_FROM", "OSOP <noreply@osop.local>"),
+                base_url: env.text("MAILGUN_BASE_URL", "https://api.mailgun.net"),
             },
-            max_upload_bytes: number("MAX_UPLOAD_MB", 25usize) * 1024 * 1024,
-            snapshot_every: number("SNAPSHOT_EVERY", 50usize),
-            projector_interval: Duration::from_millis(number("PROJECTOR_INTERVAL_MS", 200)),
-            llm_provider: var("LLM_PROVIDER", "offline").to_lowercase(),
-            workers_in_process: number("WORKERS_IN_PROCESS", 1usize),
-            agent_max_deliver: number("AGENT_MAX_DELIVER", 4i64),
-            agent_ack_wait: Duration::from_millis(number("AGENT_ACK_WAIT_MS", 30_000u64).max(100)),
-            log_format: LogFormat::parse(&var("LOG_FORMAT", "text")).unwrap_or_default(),
-            metrics_token: Some(var("METRICS_TOKEN", "")).filter(|t| !t.is_empty()),
+            max_upload_bytes: env.number("MAX_UPLOAD_MB", 25, 1..=1024, "a whole number of MiB, 1 to 1024")?
+                as usize
+                * 1024
+                * 1024,
+            snapshot_every: env.number(
+                "SNAPSHOT_EVERY",
+                50,
+                1..=100_000,
+                "a whole number of events, 1 to 100000",
+            )? as usize,
+            projector_interval: millis(env.number(
+                "PROJECTOR_INTERVAL_MS",
+                200,
+                1..=60_000,
+                "milliseconds, 1 to 60000",
+            )?),
+            llm_provider: env.one_of(
+                "LLM_PROVIDER",
+                "offline",
+                &["offline", "anthropic"],
+                "offline or anthropic",
+            )?,
+            workers_in_process: env.number(
+                "WORKERS_IN_PROCESS",
+                1,
+                0..=64,
+                "a whole number of workers, 0 to 64",
+            )? as usize,
+            agent_max_deliver: env.number(
+                "AGENT_MAX_DELIVER",
+                4,
+                1..=100,
+                "a whole number of deliveries, 1 to 100",
+            )? as i64,
+            agent_ack_wait: millis(env.number(
+                "AGENT_ACK_WAIT_MS",
+                30_000,
+                100..=3_600_000,
+                "milliseconds, 100 to 3600000",
+            )?),
+            log_format,
+            metrics_token: env.raw("METRICS_TOKEN"),
+            agent_sync_wait: Duration::from_secs(env.number(
+                "AGENT_SYNC_WAIT_SECS",
+                60,
+                0..=MAX_AGENT_WAIT_SECS,
+                "seconds, 0 to 120",
+            )?),
+            cors_allowed_origins: env.origins("CORS_ALLOWED_ORIGINS")?,
+        })
+    }
+
+    /// What `serve` needs beyond the values themselves: a way to sign people in.
+    pub fn check_sign_in(&self) -> Result<(), ConfigError> {
+        let entra = !self.azure.client_id.is_empty() && self.azure.tenant_id != "common";
+        if self.dev_identity.is_none() && !entra {
+            return Err(ConfigError::SignInNotConfigured);
         }
+        Ok(())
+    }
+}
+
+/// Longest an agent endpoint may be asked to wait for its run, in seconds.
+pub const MAX_AGENT_WAIT_SECS: u64 = 120;
+
+/// A connection URL fit to print: its password, if any, replaced by `***`.
+pub fn redact(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(_) => url.to_string(),
+        // Not a URL we can parse: keep only what cannot hold a secret.
+        Err(_) => match url.split_once('@') {
+            Some((_, host)) => format!("***@{host}"),
+            None => url.to_string(),
+        },
     }
 }

@@ -31,8 +31,9 @@ enum Command {
     },
     /// The main job: walk a brief through every stage and write the proposal pack.
     Walkthrough {
-        /// The brief to walk.
-        #[arg(long, default_value = "../shared/briefs/halvorsen-emea-content-rfp.md")]
+        /// The brief to walk (by default the sample RFP, a path relative to the repository root,
+        /// where `scripts/walkthrough` runs the binary).
+        #[arg(long, default_value = "examples/briefs/halvorsen-emea-content-rfp.md")]
         brief: std::path::PathBuf,
         /// Where the proposal pack is written.
         #[arg(long, default_value = "out/proposal-pack")]
@@ -54,8 +55,8 @@ enum Command {
         /// A smoke run: small sizes and short durations.
         #[arg(long)]
         quick: bool,
-        /// The brief the walkthrough measurement walks.
-        #[arg(long, default_value = "../shared/briefs/halvorsen-emea-content-rfp.md")]
+        /// The brief the walkthrough measurement walks (relative to the repository root by default).
+        #[arg(long, default_value = "examples/briefs/halvorsen-emea-content-rfp.md")]
         brief: std::path::PathBuf,
         /// The scratch database, dropped and recreated on DATABASE_URL's server (must contain "bench").
         #[arg(long, default_value = "osop_bench")]
@@ -75,10 +76,28 @@ enum Command {
     },
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// A user's mistake (a bad setting, a missing file, a server that does not answer) is one line
+/// saying what is wrong and what to do, and a non-zero exit; never a backtrace.
+fn main() -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("osop: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("osop: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
     // Read first: it loads `.env`, which may set RUST_LOG, LOG_FORMAT and flags' variables.
-    let settings = Settings::from_env();
+    let settings = Settings::from_env()?;
     let cli = Cli::parse();
     let service = matches!(cli.command, Command::Serve | Command::Worker { .. });
     api::telemetry::logs::init(settings.log_format, service);
@@ -101,8 +120,9 @@ async fn main() -> anyhow::Result<()> {
                 tokio::spawn(async move { axum::serve(listener, router).await });
             }
             let workers = api::agents::workers::spawn(&state, count, stopped)?;
-            println!("{count} agent worker(s) running; Ctrl-C to stop");
-            tokio::signal::ctrl_c().await?;
+            println!("{count} agent worker(s) running; Ctrl-C or SIGTERM to stop");
+            startup::shutdown_signal().await;
+            println!("stopping: runs in progress are finished first");
             let _ = stop.send(true);
             let _ = upkeep.await;
             for w in workers {
@@ -111,6 +131,12 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Walkthrough { brief, out } => {
+            if !brief.is_file() {
+                anyhow::bail!(
+                    "the brief {} does not exist: pass --brief PATH to a .md, .txt, .docx, .xlsx or .pdf file",
+                    brief.display()
+                );
+            }
             let pool =
                 startup::connect_database(&settings.database_url, settings.database_acquire_timeout).await?;
             startup::migrate(&pool).await?;
@@ -136,7 +162,7 @@ async fn main() -> anyhow::Result<()> {
             let pool =
                 startup::connect_database(&settings.database_url, settings.database_acquire_timeout).await?;
             startup::migrate(&pool).await?;
-            println!("migrations applied to {}", settings.database_url);
+            println!("migrations applied to {}", api::config::redact(&settings.database_url));
             Ok(())
         }
         Command::Replay { projections } => {
@@ -159,7 +185,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench { out, quick, brief, database, note, only } => {
-            let mut settings = Settings::from_env();
+            let mut settings = Settings::from_env()?;
             settings.nats_stream = "OSOP_BENCH".into();
             settings.nats_subject_prefix = "osopbench".into();
             let pool = api::bench::scratch_database(&settings.database_url, &database).await?;

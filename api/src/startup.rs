@@ -45,7 +45,10 @@ pub async fn connect_database(url: &str, acquire_timeout: Duration) -> anyhow::R
     if let Err(e) = pool.acquire().await {
         let missing = matches!(&e, sqlx::Error::Database(d) if d.code().as_deref() == Some("3D000"));
         if !missing {
-            return Err(anyhow::anyhow!("cannot reach PostgreSQL at {url}: {e}"));
+            return Err(anyhow::anyhow!(
+                "cannot reach PostgreSQL at {}: {e} (start it, e.g. `scripts/stack up`, or set DATABASE_URL)",
+                crate::config::redact(url)
+            ));
         }
         let name = options.get_database().unwrap_or("osop").to_string();
         let mut admin = options.clone().database("postgres").connect().await?;
@@ -66,7 +69,7 @@ pub async fn connect_nats(url: &str) -> Option<async_nats::Client> {
     match async_nats::ConnectOptions::new().retry_on_initial_connect().connect(url).await {
         Ok(c) => Some(c),
         Err(e) => {
-            tracing::warn!(url, error = %e, "NATS unavailable");
+            tracing::warn!(url = %crate::config::redact(url), error = %e, "NATS unavailable");
             None
         }
     }
@@ -145,8 +148,36 @@ impl AppState {
     }
 }
 
-/// Serves until Ctrl-C or SIGTERM.
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM (`docker stop`, systemd, Kubernetes), whichever comes first.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} },
+            Err(e) => {
+                tracing::warn!(error = %e, "SIGTERM cannot be watched; stopping on Ctrl-C only");
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// Serves until Ctrl-C or SIGTERM: the listener stops taking connections, requests in flight are
+/// answered, then the projector, publishers and workers stop (a worker finishes its current run).
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    settings.check_sign_in()?;
+    if let Some(dev) = &settings.dev_identity {
+        tracing::warn!(
+            email = %dev.email,
+            role = dev.role.as_str(),
+            "DEV_AUTH_BYPASS IS ON: every request acts as this user without signing in. \
+             Never run a shared or public server like this."
+        );
+    }
     let pool = connect_database(&settings.database_url, settings.database_acquire_timeout).await?;
     migrate(&pool).await?;
     let nats = connect_nats(&settings.nats_url).await;
@@ -159,19 +190,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let workers = crate::agents::workers::spawn(&state, state.settings.workers_in_process, stopped)?;
     let listener = tokio::net::TcpListener::bind(&bind).await?;
     tracing::info!(address = %listener.local_addr()?, "OSOP API listening");
-    axum::serve(listener, state.router())
-        .with_graceful_shutdown(async {
-            let ctrl_c = tokio::signal::ctrl_c();
-            #[cfg(unix)]
-            {
-                let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    .expect("signal handler");
-                tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
-            }
-            #[cfg(not(unix))]
-            let _ = ctrl_c.await;
-        })
-        .await?;
+    axum::serve(listener, state.router()).with_graceful_shutdown(shutdown_signal()).await?;
     let _ = stop.send(true);
     let _ = projector.await;
     let _ = publishers.await;

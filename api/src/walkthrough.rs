@@ -71,7 +71,7 @@ pub async fn run(
     settings.dev_identity = Some(DevIdentity {
         email: "walkthrough@osop.local".into(),
         name: "OSOP walkthrough".into(),
-        role: "admin".into(),
+        role: crate::auth::Role::Admin,
     });
     let state = AppState::new(settings, pool, Some(nats));
     let (stop, stopped) = watch::channel(false);

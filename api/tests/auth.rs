@@ -225,7 +225,7 @@ async fn dev_bypass_acts_as_the_configured_identity_without_a_token(pool: sqlx::
         s.dev_identity = Some(DevIdentity {
             email: "dev@agency.test".into(),
             name: "Dev Admin".into(),
-            role: "admin".into(),
+            role: api::auth::Role::Admin,
         });
     })
     .await;

@@ -275,5 +275,6 @@ async fn a_rate_card_keeps_the_hours_it_was_built_with_after_a_new_import(pool: 
     let lines = rebuilt.body["lines"].as_array().unwrap();
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["base_hours"], 40.0);
-    assert_eq!(lines[0]["total_hours"], 120.0);
+    assert_eq!(lines[0]["total_hours"], 40.0, "hours for one asset");
+    assert_eq!(lines[0]["hours_for_volume"], 120.0);
 }

@@ -77,7 +77,9 @@ fn assert_bug4(card: &Value, expected: &[(&str, &BTreeMap<String, f64>, u64)]) -
             let base = hours[l["role"].as_str().unwrap()];
             assert!(close(l["base_hours"].as_f64().unwrap(), base), "base_hours is for ONE asset: {l}");
             assert_eq!(l["volume"].as_u64().unwrap(), *volume, "{l}");
-            assert!(close(l["total_hours"].as_f64().unwrap(), base * *volume as f64), "{l}");
+            assert!(close(l["total_hours"].as_f64().unwrap(), base), "total_hours is for ONE asset: {l}");
+            assert!(close(l["hours_for_volume"].as_f64().unwrap(), base * *volume as f64), "{l}");
+            assert_eq!(l["gmal_id"], l["catalog_id"], "the seed's name for the entry: {l}");
             total += base * *volume as f64;
         }
         let per_asset: f64 = hours.values().sum();

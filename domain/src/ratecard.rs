@@ -32,7 +32,8 @@ pub struct RatecardLine {
 }
 
 impl RatecardLine {
-    pub fn total_hours(&self) -> f64 {
+    /// The line's hours for the asset's whole volume.
+    pub fn hours_for_volume(&self) -> f64 {
         self.base_hours * f64::from(self.volume)
     }
     pub fn cost(&self) -> Option<Decimal> {
@@ -115,11 +116,11 @@ pub struct RatecardTotals {
 pub fn totals(lines: &[RatecardLine]) -> RatecardTotals {
     let mut hours_by_role: BTreeMap<String, f64> = BTreeMap::new();
     for l in lines {
-        *hours_by_role.entry(l.role.clone()).or_default() += l.total_hours();
+        *hours_by_role.entry(l.role.clone()).or_default() += l.hours_for_volume();
     }
     let priced = !lines.is_empty() && lines.iter().all(|l| l.rate.is_some());
     RatecardTotals {
-        total_hours: lines.iter().map(RatecardLine::total_hours).sum(),
+        total_hours: lines.iter().map(RatecardLine::hours_for_volume).sum(),
         hours_by_role,
         total_cost: priced.then(|| lines.iter().filter_map(RatecardLine::cost).sum()),
     }

@@ -51,7 +51,7 @@ pub fn team_shape(
 ) -> TeamShape {
     let mut hours: BTreeMap<(Discipline, String, RoleLocation), f64> = BTreeMap::new();
     for l in lines {
-        *hours.entry((l.discipline, l.role.clone(), l.role_location)).or_default() += l.total_hours();
+        *hours.entry((l.discipline, l.role.clone(), l.role_location)).or_default() += l.hours_for_volume();
     }
     let mut disciplines: Vec<DisciplineFte> = Vec::new();
     for ((discipline, role, location), h) in hours {

@@ -301,7 +301,7 @@ async fn the_rate_card_keeps_hours_for_one_asset_and_totals_multiply_by_volume()
     // The bug-4 invariant: the line keeps hours for ONE asset; volume sits beside it.
     assert_eq!(designer.base_hours, 2.5);
     assert_eq!(designer.volume, 10);
-    assert_eq!(designer.total_hours(), 25.0);
+    assert_eq!(designer.hours_for_volume(), 25.0);
     assert_eq!(designer.cost(), Some(rust_decimal::Decimal::new(200000, 2)));
     let t = totals(&ratecard.lines);
     assert_eq!(t.total_hours, 2.5 * 10.0 + 0.5 * 10.0 + 20.0 * 4.0 + 5.0 * 4.0);

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{DetailsChanges, Lifecycle, OpportunityEvent as Ev, StageStatus, STAGE_NAMES};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -46,6 +47,7 @@ const OPPORTUNITIES: Table = Table {
         "qualification_percentage",
         "qualification_recommendation",
         "stages",
+        "total_cost_usd",
     ],
 };
 
@@ -77,6 +79,8 @@ struct Summary {
     qualification_recommendation: Option<String>,
     /// In stage order.
     stages: Vec<StageState>,
+    /// Σ cost of every recorded agent run.
+    total_cost_usd: Decimal,
 }
 
 /// One element of `opportunities.stages`. Kept small (no stage name, no empty times) so the row
@@ -162,6 +166,7 @@ impl Fold {
                             completed_at: None,
                         })
                         .collect(),
+                    total_cost_usd: Decimal::ZERO,
                 });
             }
         }
@@ -198,6 +203,7 @@ impl Fold {
                 row.deal_status = to.as_str().into();
                 row.lessons_learned = lessons_learned.clone();
             }
+            Ev::ArtifactProduced { cost_usd, .. } => row.total_cost_usd += cost_usd,
             Ev::QualificationScored { total, percentage, recommendation, .. } => {
                 row.qualification_total = Some(i32::from(*total));
                 row.qualification_percentage = Some(*percentage);

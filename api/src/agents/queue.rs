@@ -25,6 +25,29 @@ pub fn dead_letter_subject(prefix: &str) -> String {
     format!("{prefix}.agents.dead")
 }
 
+/// Creates the work-queue stream if it is not there yet. Both sides call it: the publisher that
+/// fills the queue and the workers that read it, whichever starts first.
+pub async fn ensure_stream(
+    client: async_nats::Client,
+    stream_base: &str,
+    prefix: &str,
+) -> Result<(), FeedError> {
+    jetstream::new(client)
+        .get_or_create_stream(jetstream::stream::Config {
+            name: stream_name(stream_base),
+            subjects: vec![
+                format!("{}.>", requests_subject(prefix)),
+                format!("{}.>", dead_letter_subject(prefix)),
+            ],
+            retention: RetentionPolicy::WorkQueue,
+            duplicate_window: Duration::from_secs(15 * 60),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| FeedError::Nats(e.to_string()))?;
+    Ok(())
+}
+
 /// Creates the work-queue stream if needed and returns the publisher feeding it from the log.
 pub async fn connect(
     pool: PgPool,
@@ -32,19 +55,7 @@ pub async fn connect(
     stream_base: &str,
     prefix: &str,
 ) -> Result<LogPublisher, FeedError> {
-    let js = jetstream::new(client);
-    js.get_or_create_stream(jetstream::stream::Config {
-        name: stream_name(stream_base),
-        subjects: vec![
-            format!("{}.>", requests_subject(prefix)),
-            format!("{}.>", dead_letter_subject(prefix)),
-        ],
-        retention: RetentionPolicy::WorkQueue,
-        duplicate_window: Duration::from_secs(15 * 60),
-        ..Default::default()
-    })
-    .await
-    .map_err(|e| FeedError::Nats(e.to_string()))?;
+    ensure_stream(client.clone(), stream_base, prefix).await?;
     let subject = requests_subject(prefix);
     let route: Route = Box::new(move |e| {
         if e.event_type != "AgentRunRequested" {
@@ -55,5 +66,5 @@ pub async fn connect(
         let run_id = data.get("run_id")?.as_str()?;
         Some((format!("{subject}.{agent}"), run_id.to_string(), cloud_event(e)))
     });
-    Ok(LogPublisher::new(pool, js, CHECKPOINT, route))
+    Ok(LogPublisher::new(pool, jetstream::new(client), CHECKPOINT, route))
 }

@@ -54,18 +54,24 @@ pub fn spawn(
         .map(|_| {
             let worker = Worker::new(client.clone(), config(state), provider.clone(), host.clone());
             let shutdown = shutdown.clone();
+            let (client, stream, prefix) = (
+                client.clone(),
+                state.settings.nats_stream.clone(),
+                state.settings.nats_subject_prefix.clone(),
+            );
             tokio::spawn(async move {
-                // The work-queue stream is created by the publisher; wait for it on a fresh start.
                 loop {
-                    match worker.run(shutdown.clone()).await {
-                        Ok(()) => return,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "agent worker waiting for its queue");
-                            tokio::time::sleep(Duration::from_secs(1)).await;
-                            if *shutdown.borrow() {
-                                return;
-                            }
-                        }
+                    // The worker may start before the publisher, which also creates the stream.
+                    match queue::ensure_stream(client.clone(), &stream, &prefix).await {
+                        Err(e) => tracing::warn!(error = %e, "agent worker waiting for NATS"),
+                        Ok(()) => match worker.run(shutdown.clone()).await {
+                            Ok(()) => return,
+                            Err(e) => tracing::warn!(error = %e, "agent worker stopped; restarting"),
+                        },
+                    }
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    if *shutdown.borrow() {
+                        return;
                     }
                 }
             })

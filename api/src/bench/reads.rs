@@ -61,7 +61,7 @@ pub async fn measure(
     settings.dev_identity = Some(DevIdentity {
         email: "bench@osop.local".into(),
         name: "OSOP benchmark".into(),
-        role: "viewer".into(),
+        role: crate::auth::Role::Viewer,
     });
     let state = AppState::new(settings, pool.clone(), None);
     let id = super::appends::create(&state.bus, "Bench reads").await?;

@@ -1,6 +1,9 @@
-//! The nine agent endpoints (seed paths). Each records `AgentRunRequested` and answers 202 with the
-//! run; `?wait=SECONDS` waits for the run to end and answers with it, so a simple client gets the
-//! artifact in one call. The work itself happens on the JetStream work queue.
+//! The nine agent endpoints (seed paths). Each records `AgentRunRequested`; the work itself happens
+//! on the JetStream work queue. As in the original system, an endpoint answers with the finished
+//! run and its artifact (200), waiting for it up to `AGENT_SYNC_WAIT_SECS`; it answers 202 with the
+//! run's `Location` at once when the client sends `Prefer: respond-async` (RFC 7240), and when the
+//! wait runs out. `?wait=SECONDS` (or `Prefer: wait=SECONDS`) sets the wait for one request.
+//! Matching stays asynchronous by default, as it was a background task in the original.
 
 use std::time::Duration;
 
@@ -17,6 +20,7 @@ use uuid::Uuid;
 
 use super::agent_runs::{load_run, AgentRunView};
 use super::opportunity_view::ensure_exists;
+use super::prefer::{Preferences, PREFERENCE_APPLIED};
 use crate::auth::{Role, User};
 use crate::clock;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -24,7 +28,7 @@ use crate::extract::{uuid_param, ValidPath, ValidQuery};
 use crate::startup::AppState;
 
 /// Longest a client may ask to wait for a run.
-const MAX_WAIT_SECS: u64 = 120;
+const MAX_WAIT_SECS: u64 = crate::config::MAX_AGENT_WAIT_SECS;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -42,7 +46,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct WaitQuery {
-    /// Seconds to wait for the run to end (0–120); without it the answer is 202 at once.
+    /// Seconds to wait for the run to end (0–120; 0 answers 202 at once). Without it the endpoint
+    /// waits up to the server's AGENT_SYNC_WAIT_SECS (matching: answers 202 at once), unless the
+    /// request says `Prefer: respond-async`.
     pub wait: Option<u64>,
 }
 
@@ -96,21 +102,39 @@ async fn check_inputs(state: &AppState, id: Uuid, agent: Agent) -> ApiResult<Str
     Ok(format!("sha256:{}", hex::encode(digest.finalize())))
 }
 
+/// How long this request waits for its run, and whether that honours `Prefer: respond-async`.
+fn wait_for(
+    state: &AppState,
+    agent: Agent,
+    wait: Option<u64>,
+    prefer: &Preferences,
+) -> ApiResult<(Duration, bool)> {
+    let most = Duration::from_secs(MAX_WAIT_SECS);
+    Ok(match wait {
+        Some(w) if w > MAX_WAIT_SECS => {
+            return Err(ApiError::invalid("wait", format!("wait must be at most {MAX_WAIT_SECS} seconds")))
+        }
+        Some(w) => (Duration::from_secs(w), false),
+        None if prefer.respond_async => (Duration::ZERO, true),
+        None => match prefer.wait {
+            Some(w) => (w.min(most), false),
+            None if agent == Agent::Matcher => (Duration::ZERO, false),
+            None => (state.settings.agent_sync_wait, false),
+        },
+    })
+}
+
 async fn request_run(
     state: &AppState,
     user: &User,
     raw_id: &str,
     agent: Agent,
     wait: Option<u64>,
+    prefer: Preferences,
 ) -> ApiResult<(StatusCode, HeaderMap, Json<AgentRunView>)> {
     let id = uuid_param("id", raw_id)?;
     user.require(Role::Editor)?;
-    let wait = match wait {
-        Some(w) if w > MAX_WAIT_SECS => {
-            return Err(ApiError::invalid("wait", format!("wait must be at most {MAX_WAIT_SECS} seconds")))
-        }
-        other => other.unwrap_or(0),
-    };
+    let (wait, respond_async) = wait_for(state, agent, wait, &prefer)?;
     ensure_exists(&state.pool, id).await?;
     let input_digest = check_inputs(state, id, agent).await?;
     let run_id = Uuid::new_v4();
@@ -123,7 +147,7 @@ async fn request_run(
         at: clock::now(),
     };
     state.bus.execute(id, command, user).await?;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
+    let deadline = tokio::time::Instant::now() + wait;
     let mut run = load_run(state, run_id).await?;
     let mut advanced = state.projector.advanced();
     while run.status == "requested" && tokio::time::Instant::now() < deadline {
@@ -137,78 +161,93 @@ async fn request_run(
     if let Ok(location) = HeaderValue::from_str(&format!("/api/agent-runs/{run_id}")) {
         headers.insert(header::LOCATION, location);
     }
+    if respond_async {
+        headers.insert(PREFERENCE_APPLIED, HeaderValue::from_static("respond-async"));
+    }
     let status = if run.status == "requested" { StatusCode::ACCEPTED } else { StatusCode::OK };
     Ok((status, headers, Json(run)))
 }
 
 macro_rules! agent_endpoint {
-    ($name:ident, $agent:expr, $path:literal, $doc:literal) => {
+    ($name:ident, $operation_id:literal, $agent:expr, $path:literal, $doc:literal) => {
         #[doc = $doc]
-        #[utoipa::path(post, path = $path, tag = "agents", params(("id" = Uuid, Path), WaitQuery),
-            responses((status = 202, body = AgentRunView, description = "requested; see Location"),
-                (status = 200, body = AgentRunView, description = "finished within ?wait"),
+        #[utoipa::path(post, operation_id = $operation_id, path = $path, tag = "agents",
+            params(("id" = Uuid, Path), WaitQuery,
+                ("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 at once; `wait=SECONDS`: wait at most this long (RFC 7240)")),
+            responses((status = 200, body = AgentRunView, description = "the run ended (succeeded or failed) within the wait: its artifact is `output`"),
+                (status = 202, body = AgentRunView, description = "requested and still running (Prefer: respond-async, or the wait ran out): poll Location"),
                 (status = 400, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
         async fn $name(
             user: User,
             State(state): State<AppState>,
             ValidPath(id): ValidPath<String>,
             ValidQuery(q): ValidQuery<WaitQuery>,
+            headers: HeaderMap,
         ) -> ApiResult<(StatusCode, HeaderMap, Json<AgentRunView>)> {
-            request_run(&state, &user, &id, $agent, q.wait).await
+            request_run(&state, &user, &id, $agent, q.wait, Preferences::from_headers(&headers)).await
         }
     };
 }
 
 agent_endpoint!(
     intake,
+    "run_intake_agent",
     Agent::Intake,
     "/api/opportunities/{id}/intake",
     "Stage 1: reads the uploaded files and fills the opportunity's blank fields."
 );
 agent_endpoint!(
     diagnose,
+    "run_diagnosis_agent",
     Agent::Diagnosis,
     "/api/opportunities/{id}/diagnose",
     "Stage 2: diagnoses the brief and replaces the clarifications diagnosis raised before."
 );
 agent_endpoint!(
     normalize,
+    "run_asset_normalizer_agent",
     Agent::AssetNormalizer,
     "/api/opportunities/{id}/assets/normalize",
     "Stage 6: replaces the asset list (and the assets' matches and rate-card lines)."
 );
 agent_endpoint!(
     match_assets,
+    "run_matcher_agent",
     Agent::Matcher,
     "/api/opportunities/{id}/match",
     "Stage 7: proposes up to three catalog matches per asset; a strong first one is selected."
 );
 agent_endpoint!(
     delivery_model,
+    "run_delivery_model_agent",
     Agent::DeliveryModel,
     "/api/opportunities/{id}/delivery-model",
     "Stage 9: recommends how the work should be delivered."
 );
 agent_endpoint!(
     capability_gaps,
+    "run_capability_gaps_agent",
     Agent::CapabilityGaps,
     "/api/opportunities/{id}/capability-gaps",
     "Stage 12: core capabilities in scope and the gaps, with sourcing."
 );
 agent_endpoint!(
     support_docs,
+    "run_support_docs_agent",
     Agent::SupportDocs,
     "/api/opportunities/{id}/support-docs",
     "Stage 13: caveats, assumptions, SLAs, KPIs and governance."
 );
 agent_endpoint!(
     pitch_deck,
+    "run_pitch_deck_agent",
     Agent::PitchDeck,
     "/api/opportunities/{id}/pitch-deck",
     "Stage 15: a slide-by-slide pitch outline from the platform's outputs."
 );
 agent_endpoint!(
     implementation_plan,
+    "run_implementation_plan_agent",
     Agent::ImplementationPlan,
     "/api/opportunities/{id}/implementation-plan",
     "Stage 16: the post-win rollout plan (won deals only)."

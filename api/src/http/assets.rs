@@ -23,7 +23,7 @@ use crate::startup::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, add))
-        .routes(routes!(update, remove))
+        .routes(routes!(update, update_by_put, remove))
         .routes(routes!(list_matches))
         .routes(routes!(select_match))
         .routes(routes!(choose_entry))
@@ -45,6 +45,8 @@ pub struct AssetView {
 pub struct MatchView {
     pub id: Uuid,
     pub asset_id: Uuid,
+    /// The catalog entry, under the name the original system's clients read.
+    pub gmal_id: String,
     pub catalog_id: String,
     pub catalog_asset_name: String,
     /// exact, close, multiple, none or manual.
@@ -75,7 +77,8 @@ fn volume(v: i64) -> ApiResult<u32> {
 }
 
 /// The opportunity's assets, in the order they were added.
-#[utoipa::path(get, path = "/api/opportunities/{id}/assets", tag = "assets", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "list_assets",
+    path = "/api/opportunities/{id}/assets", tag = "assets", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<AssetView>), (status = 404, body = Problem)))]
 async fn list(
     _user: User,
@@ -105,7 +108,8 @@ pub struct NewAsset {
 }
 
 /// Adds an asset by hand.
-#[utoipa::path(post, path = "/api/opportunities/{id}/assets", tag = "assets", request_body = NewAsset,
+#[utoipa::path(post, operation_id = "add_asset",
+    path = "/api/opportunities/{id}/assets", tag = "assets", request_body = NewAsset,
     params(("id" = Uuid, Path)),
     responses((status = 201, body = AssetView), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn add(
@@ -142,8 +146,8 @@ pub struct AssetChangesIn {
 }
 
 /// Changes an asset; a built rate card is then marked stale until rebuilt.
-#[utoipa::path(method(patch, put), path = "/api/opportunities/{id}/assets/{asset_id}", tag = "assets",
-    request_body = AssetChangesIn, params(("id" = Uuid, Path), ("asset_id" = Uuid, Path)),
+#[utoipa::path(patch, operation_id = "update_asset", path = "/api/opportunities/{id}/assets/{asset_id}",
+    tag = "assets", request_body = AssetChangesIn, params(("id" = Uuid, Path), ("asset_id" = Uuid, Path)),
     responses((status = 200, body = AssetView), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn update(
     user: User,
@@ -167,8 +171,22 @@ async fn update(
     Ok(Json(load_asset(&state, id, asset_id).await?))
 }
 
+/// Changes an asset exactly as PATCH does; a built rate card is then marked stale until rebuilt.
+#[utoipa::path(put, operation_id = "update_asset_by_put", path = "/api/opportunities/{id}/assets/{asset_id}",
+    tag = "assets", request_body = AssetChangesIn, params(("id" = Uuid, Path), ("asset_id" = Uuid, Path)),
+    responses((status = 200, body = AssetView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn update_by_put(
+    user: User,
+    state: State<AppState>,
+    ids: ValidPath<(String, String)>,
+    body: ValidJson<AssetChangesIn>,
+) -> ApiResult<Json<AssetView>> {
+    update(user, state, ids, body).await
+}
+
 /// Removes an asset with its matches and rate-card lines.
-#[utoipa::path(delete, path = "/api/opportunities/{id}/assets/{asset_id}", tag = "assets",
+#[utoipa::path(delete, operation_id = "remove_asset",
+    path = "/api/opportunities/{id}/assets/{asset_id}", tag = "assets",
     params(("id" = Uuid, Path), ("asset_id" = Uuid, Path)), responses((status = 204), (status = 404, body = Problem)))]
 async fn remove(
     user: User,
@@ -183,11 +201,12 @@ async fn remove(
 }
 
 const MATCHES: &str =
-    "SELECT id, asset_id, catalog_id, catalog_asset_name, confidence, score AS confidence_score, rank,
+    "SELECT id, asset_id, catalog_id AS gmal_id, catalog_id, catalog_asset_name, confidence, score AS confidence_score, rank,
         reasoning, caveats, is_selected FROM asset_matches";
 
 /// Every asset's candidate matches, best first.
-#[utoipa::path(get, path = "/api/opportunities/{id}/matches", tag = "assets", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "list_matches",
+    path = "/api/opportunities/{id}/matches", tag = "assets", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<MatchView>), (status = 404, body = Problem)))]
 async fn list_matches(
     _user: User,
@@ -221,7 +240,8 @@ pub struct Selection {
 }
 
 /// Selects a match (its siblings are deselected) or clears the asset's selection.
-#[utoipa::path(put, path = "/api/opportunities/{id}/matches/{match_id}", tag = "assets", request_body = Selection,
+#[utoipa::path(put, operation_id = "select_match",
+    path = "/api/opportunities/{id}/matches/{match_id}", tag = "assets", request_body = Selection,
     params(("id" = Uuid, Path), ("match_id" = Uuid, Path)),
     responses((status = 200, body = Vec<MatchView>, description = "the asset's matches"), (status = 404, body = Problem)))]
 async fn select_match(
@@ -255,7 +275,8 @@ pub struct ChosenEntry {
 }
 
 /// Picks a catalog entry for the asset by hand; it becomes the selected match.
-#[utoipa::path(post, path = "/api/opportunities/{id}/assets/{asset_id}/match", tag = "assets",
+#[utoipa::path(post, operation_id = "choose_catalog_entry",
+    path = "/api/opportunities/{id}/assets/{asset_id}/match", tag = "assets",
     request_body = ChosenEntry, params(("id" = Uuid, Path), ("asset_id" = Uuid, Path)),
     responses((status = 200, body = Vec<MatchView>), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn choose_entry(

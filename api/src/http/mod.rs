@@ -8,6 +8,8 @@ pub mod attachment;
 pub mod audit;
 pub mod catalog;
 pub mod clarifications;
+pub mod cors;
+pub mod domain_schemas;
 pub mod efficiency;
 pub mod exports;
 pub mod files;
@@ -18,6 +20,7 @@ pub mod opportunities;
 pub mod opportunity_input;
 pub mod opportunity_view;
 pub mod preconditions;
+pub mod prefer;
 pub mod problem_responses;
 pub mod qualification;
 pub mod ratecard;
@@ -49,7 +52,9 @@ pub const API_VERSION: &str = "1.0.0";
 #[derive(OpenApi)]
 #[openapi(
     info(title = "OSOP — Sales Operations Platform API", version = "1.0.0",
-        description = "From an RFP brief to a defensible proposal, in 17 stages. Event-sourced: every change is an event; see /api/events."),
+        description = "From an RFP brief to a defensible proposal, in 17 stages. Event-sourced: every change is an event; see /api/events.",
+        // The workspace's license (Cargo.toml): proprietary, no licence granted.
+        license(name = "UNLICENSED")),
     tags(
         (name = "health"), (name = "users"), (name = "opportunities"), (name = "stages"), (name = "approvals"),
         (name = "notifications"), (name = "files"), (name = "audit"), (name = "catalog"), (name = "qualification"),
@@ -85,7 +90,39 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.info.version = API_VERSION.to_string();
     problem_responses::document(&mut doc);
     write_headers::document_all(&mut doc);
+    document_security(&mut doc);
     doc
+}
+
+/// The name of the bearer-token security scheme in the OpenAPI document.
+pub const BEARER_SCHEME: &str = "bearer";
+
+/// Declares the bearer-token scheme and requires it of every operation but the public ones, which
+/// carry an empty requirement (no sign-in); `problem_responses::PUBLIC` lists them.
+fn document_security(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+    let bearer = HttpBuilder::new()
+        .scheme(HttpAuthScheme::Bearer)
+        .bearer_format("JWT")
+        .description(Some(
+            "An Azure Entra ID access token issued for this API, sent as `Authorization: Bearer <token>`: \
+             RS256-signed by the tenant, with this API's client id as audience, the tenant as issuer, and \
+             an expiry. A server run with the dev identity (DEV_AUTH_BYPASS) ignores it.",
+        ))
+        .build();
+    doc.components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme(BEARER_SCHEME, SecurityScheme::Http(bearer));
+    doc.security = Some(vec![SecurityRequirement::new(BEARER_SCHEME, Vec::<String>::new())]);
+    for (path, item) in doc.paths.paths.iter_mut() {
+        if problem_responses::PUBLIC.contains(&path.as_str()) {
+            let operations =
+                [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
+            for operation in operations.into_iter().flatten() {
+                operation.security = Some(vec![SecurityRequirement::default()]);
+            }
+        }
+    }
 }
 
 /// Whether `method` on the route template `path` is a documented operation: the retry-safety
@@ -139,7 +176,8 @@ pub fn router(state: AppState) -> Router {
     let (routes, _) = api().split_for_parts();
     let doc = openapi();
     let spec = doc.clone();
-    routes
+    let cors = cors::layer(&state.settings.cors_allowed_origins);
+    let routes = routes
         // Route layers run only for a request some route and method answer, so a wrong method is
         // still a plain 405, whatever its headers.
         .route_layer(axum::middleware::from_fn(preconditions::if_match))
@@ -156,8 +194,12 @@ pub fn router(state: AppState) -> Router {
             TraceLayer::new_for_http()
                 .make_span_with(request_id::span)
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        )
-        // Outermost: the id is there for the span, the handlers and the response.
-        .layer(axum::middleware::from_fn(request_id::assign))
-        .with_state(state)
+        );
+    // Preflights are answered before authentication, as browsers send them without credentials.
+    let routes = match cors {
+        Some(cors) => routes.layer(cors),
+        None => routes,
+    };
+    // Outermost: the id is there for the span, the handlers and the response.
+    routes.layer(axum::middleware::from_fn(request_id::assign)).with_state(state)
 }

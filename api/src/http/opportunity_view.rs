@@ -3,6 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{Opportunity, StageNumber};
 use projections::opportunities::StageState;
+use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::types::Json;
 use sqlx::PgPool;
@@ -37,6 +38,9 @@ pub struct OpportunitySummary {
     pub qualification_total: Option<i32>,
     pub qualification_score: Option<f64>,
     pub qualification_recommendation: Option<String>,
+    /// What the agents have cost on this opportunity so far, in USD (every recorded run).
+    #[schema(value_type = String)]
+    pub total_cost_usd: Decimal,
     /// The number of events recorded for this opportunity; `as_of_version` takes one of these.
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -64,7 +68,7 @@ pub struct OpportunityDetail {
 pub const SUMMARY_COLUMNS: &str = "id, name, client_name, region, brands, service_types, deadline, go_live, \
     description, model_type, owner_email, created_by, status, current_stage, deal_status, lessons_learned, \
     qualification_total, qualification_percentage AS qualification_score, qualification_recommendation, \
-    version, created_at, updated_at, archived_at";
+    total_cost_usd, version, created_at, updated_at, archived_at";
 
 impl From<StageState> for StageStateView {
     fn from(s: StageState) -> Self {
@@ -144,6 +148,7 @@ impl OpportunityDetail {
                 .qualification
                 .as_ref()
                 .map(|q| q.recommendation.as_str().to_string()),
+            total_cost_usd: o.total_cost_usd,
             version: version as i64,
             created_at: o.created_at?,
             updated_at: o.updated_at?,

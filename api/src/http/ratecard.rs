@@ -31,6 +31,8 @@ pub struct LineView {
     pub asset_id: Uuid,
     pub asset_name: String,
     pub client_tier: Option<String>,
+    /// The catalog entry, under the name the original system's clients read.
+    pub gmal_id: String,
     pub catalog_id: String,
     pub catalog_asset_name: String,
     pub role: String,
@@ -39,8 +41,11 @@ pub struct LineView {
     /// Hours for ONE asset.
     pub base_hours: f64,
     pub volume: u32,
-    /// base_hours × volume.
+    /// Hours for ONE asset, as the original system stores them (= `base_hours`, the "bug-4
+    /// invariant"): whoever totals effort multiplies by `volume` itself.
     pub total_hours: f64,
+    /// The line's hours for its whole volume: `base_hours × volume`.
+    pub hours_for_volume: f64,
     #[schema(value_type = Option<String>)]
     pub rate: Option<Decimal>,
     #[schema(value_type = Option<String>)]
@@ -66,7 +71,7 @@ pub struct RatecardView {
     pub built_at: DateTime<Utc>,
     pub lines: Vec<LineView>,
     pub assets: Vec<AssetHours>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = super::domain_schemas::RatecardTotals)]
     pub totals: RatecardTotals,
 }
 
@@ -152,8 +157,10 @@ async fn load(state: &AppState, id: Uuid) -> ApiResult<RatecardView> {
     let lines = lines
         .into_iter()
         .map(|l| LineView {
-            total_hours: l.total_hours(),
+            total_hours: l.base_hours,
+            hours_for_volume: l.hours_for_volume(),
             cost: l.cost(),
+            gmal_id: l.catalog_id.clone(),
             asset_id: l.asset_id,
             asset_name: l.asset_name,
             client_tier: l.client_tier,
@@ -181,7 +188,8 @@ pub struct BuildRequest {
 
 /// Builds (or rebuilds, replacing) the rate card from every asset's selected match, with the hours
 /// of the current catalog for the opportunity's model type.
-#[utoipa::path(post, path = "/api/opportunities/{id}/ratecard/build", tag = "ratecard",
+#[utoipa::path(post, operation_id = "build_ratecard",
+    path = "/api/opportunities/{id}/ratecard/build", tag = "ratecard",
     request_body(content = Option<BuildRequest>, description = "optional: without it the card is unpriced"),
     params(("id" = Uuid, Path)),
     responses((status = 200, body = RatecardView), (status = 400, body = Problem), (status = 404, body = Problem),
@@ -229,7 +237,8 @@ async fn build(
 }
 
 /// The rate card: lines (hours for one asset and the volume), per-asset hours and totals.
-#[utoipa::path(get, path = "/api/opportunities/{id}/ratecard", tag = "ratecard", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "get_ratecard",
+    path = "/api/opportunities/{id}/ratecard", tag = "ratecard", params(("id" = Uuid, Path)),
     responses((status = 200, body = RatecardView), (status = 404, body = Problem)))]
 async fn get_ratecard(
     _user: User,

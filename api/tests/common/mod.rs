@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod documents;
+pub mod workers;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -105,6 +106,9 @@ pub fn settings(jwks_url: String) -> Settings {
         agent_ack_wait: Duration::from_secs(30),
         log_format: api::telemetry::LogFormat::Text,
         metrics_token: None,
+        // 0: agent endpoints answer 202 at once, as no worker runs unless a test starts one.
+        agent_sync_wait: Duration::ZERO,
+        cors_allowed_origins: Vec::new(),
     }
 }
 

@@ -1,0 +1,102 @@
+//! Configuration: a value the process cannot use stops it with a message naming the variable and
+//! what it takes; nothing is silently replaced by a default. Secrets in URLs are never printed.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use api::auth::Role;
+use api::config::{redact, ConfigError, Settings};
+use api::telemetry::LogFormat;
+
+fn read(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+    let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    Settings::from_source(&move |name: &str| vars.get(name).cloned())
+}
+
+fn refused(vars: &[(&str, &str)]) -> (String, String) {
+    match read(vars) {
+        Err(ConfigError::Invalid { name, expected, .. }) => (name.to_string(), expected.to_string()),
+        other => panic!("{vars:?} was accepted: {other:?}"),
+    }
+}
+
+#[test]
+fn defaults_apply_when_a_variable_is_unset_or_blank() {
+    let s = read(&[("MAX_UPLOAD_MB", " "), ("LOG_FORMAT", "")]).unwrap();
+    assert_eq!(s.max_upload_bytes, 25 * 1024 * 1024);
+    assert_eq!(s.log_format, LogFormat::Text);
+    assert!(s.dev_identity.is_none());
+    assert_eq!(s.agent_sync_wait, Duration::from_secs(60));
+    assert!(s.cors_allowed_origins.is_empty());
+}
+
+#[test]
+fn good_values_are_read() {
+    let s = read(&[
+        ("MAX_UPLOAD_MB", "10"),
+        ("LOG_FORMAT", "JSON"),
+        ("DEV_AUTH_BYPASS", "yes"),
+        ("DEV_AUTH_ROLE", "Editor"),
+        ("AGENT_SYNC_WAIT_SECS", "5"),
+        ("CORS_ALLOWED_ORIGINS", "http://localhost:3011, https://app.example.com"),
+    ])
+    .unwrap();
+    assert_eq!(s.max_upload_bytes, 10 * 1024 * 1024);
+    assert_eq!(s.log_format, LogFormat::Json);
+    assert_eq!(s.dev_identity.unwrap().role, Role::Editor);
+    assert_eq!(s.agent_sync_wait, Duration::from_secs(5));
+    assert_eq!(s.cors_allowed_origins, ["http://localhost:3011", "https://app.example.com"]);
+}
+
+#[test]
+fn bad_values_are_refused_naming_the_variable_and_what_it_takes() {
+    for (vars, name, hint) in [
+        (vec![("MAX_UPLOAD_MB", "25MB")], "MAX_UPLOAD_MB", "MiB"),
+        (vec![("MAX_UPLOAD_MB", "0")], "MAX_UPLOAD_MB", "1 to 1024"),
+        (vec![("LOG_FORMAT", "jsno")], "LOG_FORMAT", "text or json"),
+        (
+            vec![("DEV_AUTH_BYPASS", "true"), ("DEV_AUTH_ROLE", "superuser")],
+            "DEV_AUTH_ROLE",
+            "viewer, editor or admin",
+        ),
+        (vec![("DEV_AUTH_BYPASS", "ture")], "DEV_AUTH_BYPASS", "true or false"),
+        (vec![("SNAPSHOT_EVERY", "-1")], "SNAPSHOT_EVERY", "events"),
+        (vec![("LLM_PROVIDER", "openai")], "LLM_PROVIDER", "offline or anthropic"),
+        (vec![("AGENT_SYNC_WAIT_SECS", "121")], "AGENT_SYNC_WAIT_SECS", "0 to 120"),
+        (vec![("AGENT_ACK_WAIT_MS", "5")], "AGENT_ACK_WAIT_MS", "100"),
+        (vec![("DATABASE_ACQUIRE_TIMEOUT_MS", "3s")], "DATABASE_ACQUIRE_TIMEOUT_MS", "milliseconds"),
+        (vec![("CORS_ALLOWED_ORIGINS", "localhost:3011")], "CORS_ALLOWED_ORIGINS", "origins"),
+        (vec![("CORS_ALLOWED_ORIGINS", "https://app.example.com/path")], "CORS_ALLOWED_ORIGINS", "no path"),
+    ] {
+        let (named, expected) = refused(&vars);
+        assert_eq!(named, name, "{vars:?}");
+        assert!(expected.contains(hint), "{vars:?}: {expected}");
+        let message = read(&vars).unwrap_err().to_string();
+        assert!(message.starts_with(name) && message.contains(hint), "{message}");
+    }
+}
+
+#[test]
+fn serving_without_a_way_to_sign_in_is_refused() {
+    assert_eq!(read(&[]).unwrap().check_sign_in(), Err(ConfigError::SignInNotConfigured));
+    let only_tenant = read(&[("AZURE_TENANT_ID", "11111111-2222-3333-4444-555555555555")]).unwrap();
+    assert_eq!(only_tenant.check_sign_in(), Err(ConfigError::SignInNotConfigured));
+    let entra =
+        read(&[("AZURE_TENANT_ID", "11111111-2222-3333-4444-555555555555"), ("AZURE_CLIENT_ID", "osop")])
+            .unwrap();
+    assert_eq!(entra.check_sign_in(), Ok(()));
+    assert_eq!(read(&[("DEV_AUTH_BYPASS", "true")]).unwrap().check_sign_in(), Ok(()));
+    let message = ConfigError::SignInNotConfigured.to_string();
+    assert!(message.contains("AZURE_CLIENT_ID") && message.contains("DEV_AUTH_BYPASS"), "{message}");
+}
+
+#[test]
+fn passwords_in_urls_are_redacted() {
+    assert_eq!(
+        redact("postgres://osop:s3cret@db.internal:5432/osop"),
+        "postgres://osop:***@db.internal:5432/osop"
+    );
+    assert_eq!(redact("nats://user:pa%40ss@127.0.0.1:4222"), "nats://user:***@127.0.0.1:4222");
+    assert_eq!(redact("postgres://postgres@127.0.0.1:5432/osop"), "postgres://postgres@127.0.0.1:5432/osop");
+    assert!(!redact("not a url:s3cret@host").contains("s3cret"));
+}
