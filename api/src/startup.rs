@@ -187,6 +187,11 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let projector = state.spawn_projector(stopped.clone());
     let publishers = state.spawn_publishers(stopped.clone());
     let upkeep = crate::telemetry::recorder::spawn_upkeep(stopped.clone());
+    let mailer = state.mailer.clone();
+    let mail = {
+        let stopped = stopped.clone();
+        tokio::spawn(async move { mailer.run(stopped, Duration::from_secs(15)).await })
+    };
     let workers = crate::agents::workers::spawn(&state, state.settings.workers_in_process, stopped)?;
     let listener = tokio::net::TcpListener::bind(&bind).await?;
     tracing::info!(address = %listener.local_addr()?, "OSOP API listening");
@@ -195,6 +200,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let _ = projector.await;
     let _ = publishers.await;
     let _ = upkeep.await;
+    let _ = mail.await;
     for w in workers {
         let _ = w.await;
     }

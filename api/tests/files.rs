@@ -5,7 +5,7 @@ mod common;
 use std::io::{Cursor, Write};
 
 use axum::http::{header, Method, StatusCode};
-use common::documents::{docx, pdf};
+use common::documents::{docx, docx_with_raw_xml, pdf};
 use common::*;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -118,6 +118,20 @@ async fn a_docx_upload_keeps_its_paragraph_text(pool: sqlx::PgPool) {
     let text = accepted(&app, &token, &id, "brief.docx", &bytes, DOCX).await;
     assert!(text.contains("Objective: grow Halvorsen membership"), "{text:?}");
     assert!(text.contains("Deadline is the equinox"), "{text:?}");
+}
+
+#[sqlx::test(migrator = "api::startup::MIGRATOR")]
+async fn a_docx_keeps_escaped_characters_and_character_references(pool: sqlx::PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.editor().await;
+    let id = app.create_opportunity(&token, "Escapes").await;
+    let bytes = docx_with_raw_xml(
+        &["P&G wants <bold> \"hero\" films & 'teasers'", "Budget EUROSIGN 40k, NBSPSIGN net"],
+        &[("EUROSIGN", "&#8364;"), ("NBSPSIGN", "&#x41;")],
+    );
+    let text = accepted(&app, &token, &id, "escapes.docx", &bytes, DOCX).await;
+    assert!(text.contains("P&G wants <bold> \"hero\" films & 'teasers'"), "{text:?}");
+    assert!(text.contains("Budget € 40k, A net"), "{text:?}");
 }
 
 #[sqlx::test(migrator = "api::startup::MIGRATOR")]

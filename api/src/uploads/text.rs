@@ -64,7 +64,21 @@ fn docx_text(bytes: &[u8]) -> Result<String, ApiError> {
             Ok(Event::Empty(e)) if matches!(e.name().as_ref(), b"w:br") => out.push('\n'),
             Ok(Event::Text(t)) if in_text => {
                 let raw = t.decode().map_err(|e| unreadable(format!("the docx text is not valid: {e}")))?;
-                out.push_str(&quick_xml::escape::unescape(&raw).unwrap_or(raw.clone()));
+                out.push_str(&raw);
+            }
+            // quick-xml reports `&amp;`, `&#38;` and the like apart from the text around them.
+            Ok(Event::GeneralRef(r)) if in_text => {
+                if let Ok(Some(c)) = r.resolve_char_ref() {
+                    out.push(c);
+                } else {
+                    let name =
+                        r.decode().map_err(|e| unreadable(format!("the docx text is not valid: {e}")))?;
+                    match quick_xml::escape::resolve_predefined_entity(&name) {
+                        Some(text) => out.push_str(text),
+                        // An entity XML does not define: keep it as written rather than lose it.
+                        None => out.push_str(&format!("&{name};")),
+                    }
+                }
             }
             Ok(Event::Eof) => break,
             Err(e) => return Err(unreadable(format!("the docx body is not valid XML: {e}"))),

@@ -45,3 +45,27 @@ pub fn pdf(text: &str) -> Vec<u8> {
     doc.save_to(&mut out).unwrap();
     out
 }
+
+/// `docx(paragraphs)` with `replacements` applied to the raw XML of its body, for markup a
+/// document builder never writes (numeric character references, for one).
+pub fn docx_with_raw_xml(paragraphs: &[&str], replacements: &[(&str, &str)]) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut source = zip::ZipArchive::new(Cursor::new(docx(paragraphs))).unwrap();
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for i in 0..source.len() {
+        let mut entry = source.by_index(i).unwrap();
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).unwrap();
+        if entry.name() == "word/document.xml" {
+            let mut xml = String::from_utf8(bytes).unwrap();
+            for (from, to) in replacements {
+                assert!(xml.contains(from), "{from} is not in the body");
+                xml = xml.replace(from, to);
+            }
+            bytes = xml.into_bytes();
+        }
+        out.start_file(entry.name(), zip::write::SimpleFileOptions::default()).unwrap();
+        out.write_all(&bytes).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
