@@ -1,5 +1,5 @@
-//! The offline asset normaliser (stage 6) and matcher (stage 7) on the shared sample briefs and the
-//! shipped default catalog.
+//! The offline asset normaliser (stage 6) and matcher (stage 7) on the sample briefs in
+//! `examples/briefs` and the shipped default catalog.
 
 use agent_workers::offline::matcher::{match_asset, CatalogIndex, MatchCandidate, NONE_BELOW};
 use agent_workers::offline::normaliser::{normalise, NormalizedAsset, VOLUME_TBC};
@@ -8,14 +8,13 @@ use domain::catalog::CatalogEntry;
 use domain::catalog_import::default_catalog;
 
 const HALVORSEN: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/briefs/halvorsen-emea-content-rfp.md");
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/briefs/halvorsen-emea-content-rfp.md");
 const BRIGHTWATER: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/briefs/brightwater-social-retainer.md");
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/briefs/brightwater-social-retainer.md");
 
 fn brief(path: &str) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|e| {
-        panic!("sample brief {path} is missing ({e}); these tests read the shared briefs")
-    })
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("sample brief {path} is missing ({e}); these tests read examples/briefs"))
 }
 
 fn assets(path: &str) -> Vec<NormalizedAsset> {

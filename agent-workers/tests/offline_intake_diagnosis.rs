@@ -1,4 +1,4 @@
-//! The offline intake and diagnosis agents on the sample briefs in `shared/briefs`, on small
+//! The offline intake and diagnosis agents on the sample briefs in `examples/briefs`, on small
 //! hand-written briefs (date phrases, conflicts, vague phrases) and on an empty brief.
 //!
 //! An empty brief is valid input: intake returns empty fields with a summary saying so, and the
@@ -10,9 +10,9 @@ use agent_workers::offline::text::parse_date_phrase;
 use chrono::NaiveDate;
 
 fn brief(name: &str) -> String {
-    let path = format!("{}/../../shared/briefs/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/../examples/briefs/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!("sample brief {path} could not be read ({e}); the tests expect shared/ next to the repo")
+        panic!("sample brief {path} could not be read ({e}); the tests read examples/briefs")
     })
 }
 

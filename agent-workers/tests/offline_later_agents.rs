@@ -50,7 +50,7 @@ const HALVORSEN_MARKETS: [&str; 12] = [
 ];
 
 fn brief(name: &str) -> String {
-    let path = format!("{}/../../shared/briefs/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/../examples/briefs/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("sample brief {path} could not be read ({e})"))
 }
 

@@ -13,9 +13,9 @@ use samples::sample;
 use serde_json::{json, Value};
 
 const HALVORSEN: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/briefs/halvorsen-emea-content-rfp.md");
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/briefs/halvorsen-emea-content-rfp.md");
 const BRIGHTWATER: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/briefs/brightwater-social-retainer.md");
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/briefs/brightwater-social-retainer.md");
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("sample brief {path} is missing ({e})"))

@@ -21,7 +21,7 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 const HALVORSEN: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/briefs/halvorsen-emea-content-rfp.md");
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/briefs/halvorsen-emea-content-rfp.md");
 
 /// A worker's provider, and its host when not the plain API host.
 type WorkerSpec = (Arc<dyn Provider>, Option<Arc<dyn RunHost>>);
@@ -51,7 +51,7 @@ async fn running(pool: sqlx::PgPool, workers: Vec<WorkerSpec>) -> (TestApp, watc
 
 async fn with_brief(app: &TestApp, token: &str) -> String {
     let id = app.create_opportunity(token, "Halvorsen EMEA").await;
-    let brief = std::fs::read(HALVORSEN).expect("the sample brief in ../shared/briefs");
+    let brief = std::fs::read(HALVORSEN).expect("the sample brief in examples/briefs");
     assert_eq!(app.upload(token, &id, "halvorsen.md", &brief).await.status, StatusCode::CREATED);
     id
 }

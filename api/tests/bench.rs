@@ -7,7 +7,7 @@ mod common;
 use common::*;
 
 const HALVORSEN: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/briefs/halvorsen-emea-content-rfp.md");
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/briefs/halvorsen-emea-content-rfp.md");
 
 /// The table's rows as (measurement, figure, baseline, target, met) cells.
 fn table(markdown: &str) -> Vec<Vec<String>> {

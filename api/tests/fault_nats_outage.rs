@@ -175,9 +175,9 @@ async fn a_worker_running_across_a_nats_outage_takes_the_requests_made_during_it
     let token = app.admin().await;
     let brief = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/briefs/halvorsen-emea-content-rfp.md"
+        "/../examples/briefs/halvorsen-emea-content-rfp.md"
     ))
-    .expect("the sample brief in ../shared/briefs");
+    .expect("the sample brief in examples/briefs");
     let mut opportunities = vec![];
     for n in 0..4 {
         let id = app.create_opportunity(&token, &format!("Worker outage {n}")).await;

@@ -25,7 +25,7 @@ use serde_json::{json, Value};
 use tokio::sync::watch;
 
 const HALVORSEN: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/briefs/halvorsen-emea-content-rfp.md");
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/briefs/halvorsen-emea-content-rfp.md");
 
 /// How long a delivery may go unacknowledged in this test: short, so the killed worker's run
 /// comes back quickly.
@@ -107,7 +107,7 @@ async fn a_worker_killed_mid_run_is_redelivered_and_records_one_artifact(pool: s
     let (fake, fake_url) = start_fake().await;
     let token = app.editor().await;
     let id = app.create_opportunity(&token, "Halvorsen EMEA").await;
-    let brief = std::fs::read(HALVORSEN).expect("the sample brief in ../shared/briefs");
+    let brief = std::fs::read(HALVORSEN).expect("the sample brief in examples/briefs");
     assert_eq!(app.upload(&token, &id, "halvorsen.md", &brief).await.status, StatusCode::CREATED);
 
     let r = app.post(&format!("/api/opportunities/{id}/intake"), &token, json!({})).await;

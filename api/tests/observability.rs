@@ -27,7 +27,7 @@ use tokio::sync::watch;
 use tower::ServiceExt;
 
 const HALVORSEN: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/briefs/halvorsen-emea-content-rfp.md");
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/briefs/halvorsen-emea-content-rfp.md");
 
 /// The app with its publishers and one worker on `provider`, running until the sender drops.
 async fn running(pool: sqlx::PgPool, provider: Arc<dyn Provider>) -> (TestApp, watch::Sender<bool>) {
@@ -69,7 +69,7 @@ async fn send(
 }
 
 async fn upload_brief(app: &TestApp, token: &str, id: &str) {
-    let brief = std::fs::read(HALVORSEN).expect("the sample brief in ../shared/briefs");
+    let brief = std::fs::read(HALVORSEN).expect("the sample brief in examples/briefs");
     assert_eq!(app.upload(token, id, "halvorsen.md", &brief).await.status, StatusCode::CREATED);
 }
 

@@ -9,7 +9,7 @@ use calamine::{Reader, Xlsx};
 use common::*;
 
 const HALVORSEN: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/briefs/halvorsen-emea-content-rfp.md");
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/briefs/halvorsen-emea-content-rfp.md");
 
 fn sheets(path: &std::path::Path) -> Vec<String> {
     let book: Xlsx<_> = Xlsx::new(Cursor::new(std::fs::read(path).unwrap())).unwrap();
