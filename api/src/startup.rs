@@ -82,7 +82,7 @@ impl AppState {
         let projector = Arc::new(Projector::new(pool.clone()));
         let auth = match &settings.dev_identity {
             Some(dev) => Authenticator::Bypass(dev.clone()),
-            None => Authenticator::Entra(EntraVerifier::new(settings.azure.clone())),
+            None => Authenticator::Entra(Box::new(EntraVerifier::new(settings.azure.clone()))),
         };
         Self {
             bus: Arc::new(CommandBus::new(pool.clone(), projector.clone(), settings.snapshot_every)),

@@ -100,3 +100,25 @@ fn passwords_in_urls_are_redacted() {
     assert_eq!(redact("postgres://postgres@127.0.0.1:5432/osop"), "postgres://postgres@127.0.0.1:5432/osop");
     assert!(!redact("not a url:s3cret@host").contains("s3cret"));
 }
+
+#[test]
+fn the_example_environment_is_valid_and_reaches_the_compose_database() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let vars: HashMap<String, String> =
+        dotenvy::from_path_iter(format!("{root}/.env.example")).unwrap().map(|pair| pair.unwrap()).collect();
+    let settings = Settings::from_source(&|name: &str| vars.get(name).cloned()).unwrap();
+    settings.check_sign_in().unwrap();
+
+    let compose = std::fs::read_to_string(format!("{root}/compose.yaml")).unwrap();
+    let value = |key: &str| {
+        compose
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(&format!("{key}:")).map(|v| v.trim().to_string()))
+            .unwrap_or_else(|| panic!("{key} is not in compose.yaml"))
+    };
+    let url = reqwest::Url::parse(&settings.database_url).unwrap();
+    assert_eq!(url.username(), value("POSTGRES_USER"));
+    assert_eq!(url.password(), Some(value("POSTGRES_PASSWORD").as_str()));
+    assert_eq!(url.path(), format!("/{}", value("POSTGRES_DB")));
+    assert_eq!(url.port(), Some(5432));
+}

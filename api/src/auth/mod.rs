@@ -45,7 +45,7 @@ impl User {
 /// How identities are established.
 pub enum Authenticator {
     Bypass(crate::config::DevIdentity),
-    Entra(entra::EntraVerifier),
+    Entra(Box<entra::EntraVerifier>),
 }
 
 impl FromRequestParts<AppState> for User {
