@@ -303,6 +303,7 @@ async fn a_hand_picked_match_is_the_only_selection_of_its_asset(pool: sqlx::PgPo
     assert_eq!(all.status, StatusCode::OK, "{}", all.body);
     let all = all.body.as_array().unwrap();
     assert_eq!(all.len(), 3, "two for the asset, one for its neighbour");
+    assert!(all.iter().all(|m| m["gmal_id"] == m["catalog_id"]), "the seed names the entry gmal_id: {all:?}");
     assert_eq!(all.iter().filter(|m| m["asset_id"] == asset.as_str() && m["is_selected"] == true).count(), 1);
     assert!(
         all.iter().any(|m| m["asset_id"] == neighbour.as_str() && m["is_selected"] == true),
