@@ -62,7 +62,8 @@ pub async fn load_run(state: &AppState, run_id: Uuid) -> ApiResult<AgentRunView>
 }
 
 /// One agent run: its status, artifact, usage and cost (or why it failed).
-#[utoipa::path(get, path = "/api/agent-runs/{id}", tag = "agents", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "get_agent_run",
+    path = "/api/agent-runs/{id}", tag = "agents", params(("id" = Uuid, Path)),
     responses((status = 200, body = AgentRunView), (status = 404, body = Problem)))]
 async fn get_run(
     _user: User,
@@ -80,7 +81,8 @@ pub struct ArtifactQuery {
 }
 
 /// The opportunity's artifacts (successful runs), latest first.
-#[utoipa::path(get, path = "/api/opportunities/{id}/artifacts", tag = "agents", params(("id" = Uuid, Path), ArtifactQuery),
+#[utoipa::path(get, operation_id = "list_artifacts",
+    path = "/api/opportunities/{id}/artifacts", tag = "agents", params(("id" = Uuid, Path), ArtifactQuery),
     responses((status = 200, body = Vec<AgentRunView>), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn artifacts(
     _user: User,
@@ -125,7 +127,8 @@ pub struct CostSummary {
 }
 
 /// What the agents cost for this opportunity: per stage (latest run and total) and cumulative.
-#[utoipa::path(get, path = "/api/opportunities/{id}/costs", tag = "agents", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "get_agent_costs",
+    path = "/api/opportunities/{id}/costs", tag = "agents", params(("id" = Uuid, Path)),
     responses((status = 200, body = CostSummary), (status = 404, body = Problem)))]
 async fn costs(
     _user: User,

@@ -77,7 +77,8 @@ pub struct ApprovalRequest {
 }
 
 /// Asks someone to approve stage 3 or 14: an in-app notification and an email with a deeplink.
-#[utoipa::path(post, path = "/api/opportunities/{id}/stages/{n}/approvals", tag = "approvals",
+#[utoipa::path(post, operation_id = "request_approval",
+    path = "/api/opportunities/{id}/stages/{n}/approvals", tag = "approvals",
     request_body = ApprovalRequest, params(("id" = Uuid, Path), ("n" = u8, Path)),
     responses((status = 201, body = ApprovalView), (status = 400, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -145,7 +146,8 @@ async fn request(
 }
 
 /// The approvals requested for one stage.
-#[utoipa::path(get, path = "/api/opportunities/{id}/stages/{n}/approvals", tag = "approvals",
+#[utoipa::path(get, operation_id = "list_stage_approvals",
+    path = "/api/opportunities/{id}/stages/{n}/approvals", tag = "approvals",
     params(("id" = Uuid, Path), ("n" = u8, Path)),
     responses((status = 200, body = Vec<ApprovalView>), (status = 404, body = Problem)))]
 async fn list_for_stage(
@@ -168,7 +170,8 @@ async fn list_for_stage(
 }
 
 /// Every approval of an opportunity.
-#[utoipa::path(get, path = "/api/opportunities/{id}/approvals", tag = "approvals", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "list_opportunity_approvals",
+    path = "/api/opportunities/{id}/approvals", tag = "approvals", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<ApprovalView>), (status = 404, body = Problem)))]
 async fn list_for_opportunity(
     _user: User,
@@ -188,7 +191,8 @@ async fn list_for_opportunity(
 }
 
 /// One approval of this opportunity; another opportunity's approval is 404.
-#[utoipa::path(get, path = "/api/opportunities/{id}/approvals/{approval_id}", tag = "approvals",
+#[utoipa::path(get, operation_id = "get_opportunity_approval",
+    path = "/api/opportunities/{id}/approvals/{approval_id}", tag = "approvals",
     params(("id" = Uuid, Path), ("approval_id" = Uuid, Path)),
     responses((status = 200, body = ApprovalView), (status = 404, body = Problem)))]
 async fn get_for_opportunity(
@@ -205,7 +209,8 @@ async fn get_for_opportunity(
 }
 
 /// One approval.
-#[utoipa::path(get, path = "/api/approvals/{id}", tag = "approvals", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "get_approval",
+    path = "/api/approvals/{id}", tag = "approvals", params(("id" = Uuid, Path)),
     responses((status = 200, body = ApprovalView), (status = 404, body = Problem)))]
 async fn get_one(
     _user: User,
@@ -216,7 +221,8 @@ async fn get_one(
 }
 
 /// The approval an emailed deeplink token points to.
-#[utoipa::path(get, path = "/api/approvals/by-token/{token}", tag = "approvals", params(("token" = String, Path)),
+#[utoipa::path(get, operation_id = "get_approval_by_token",
+    path = "/api/approvals/by-token/{token}", tag = "approvals", params(("token" = String, Path)),
     responses((status = 200, body = ApprovalView), (status = 404, body = Problem)))]
 async fn by_token(
     _user: User,
@@ -240,7 +246,8 @@ pub struct DecisionBody {
 }
 
 /// Decides an approval, once, as the named approver or an admin; the owner is notified.
-#[utoipa::path(post, path = "/api/approvals/{id}/decision", tag = "approvals", request_body = DecisionBody,
+#[utoipa::path(post, operation_id = "decide_approval",
+    path = "/api/approvals/{id}/decision", tag = "approvals", request_body = DecisionBody,
     params(("id" = Uuid, Path)),
     responses((status = 200, body = ApprovalView), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)))]

@@ -59,7 +59,8 @@ fn to_view(row: &sqlx::postgres::PgRow) -> Result<EventView, sqlx::Error> {
 }
 
 /// Every event of one opportunity, oldest first: type, version, time, who, payload.
-#[utoipa::path(get, path = "/api/opportunities/{id}/events", tag = "audit", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "list_opportunity_events",
+    path = "/api/opportunities/{id}/events", tag = "audit", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<EventView>), (status = 404, body = Problem)))]
 async fn opportunity_events(
     _user: User,
@@ -98,7 +99,7 @@ pub struct FeedPage {
 }
 
 /// The global log in commit order, from a position: every event exactly once, never skipping.
-#[utoipa::path(get, path = "/api/events", tag = "audit", params(FeedQuery),
+#[utoipa::path(get, operation_id = "list_events", path = "/api/events", tag = "audit", params(FeedQuery),
     responses((status = 200, body = FeedPage), (status = 422, body = Problem)))]
 async fn feed(
     _user: User,

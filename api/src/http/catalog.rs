@@ -117,7 +117,8 @@ async fn pick_version(state: &AppState, version: Option<i64>) -> ApiResult<Optio
 
 /// Searches the entries of the current catalog version (or `version`), ordered by id. The total is
 /// in `X-Total-Count`.
-#[utoipa::path(get, path = "/api/catalog", tag = "catalog", params(CatalogQuery),
+#[utoipa::path(get, operation_id = "list_catalog_entries",
+    path = "/api/catalog", tag = "catalog", params(CatalogQuery),
     responses((status = 200, body = Vec<CatalogEntryView>), (status = 404, body = Problem),
         (status = 422, body = Problem)))]
 async fn list(
@@ -150,7 +151,8 @@ async fn list(
 }
 
 /// One entry of the current catalog version.
-#[utoipa::path(get, path = "/api/catalog/{catalog_id}", tag = "catalog", params(("catalog_id" = String, Path)),
+#[utoipa::path(get, operation_id = "get_catalog_entry",
+    path = "/api/catalog/{catalog_id}", tag = "catalog", params(("catalog_id" = String, Path)),
     responses((status = 200, body = CatalogEntryView), (status = 404, body = Problem)))]
 async fn get_one(
     _user: User,
@@ -163,7 +165,8 @@ async fn get_one(
 }
 
 /// The categories of the current catalog version with their entry counts, alphabetically.
-#[utoipa::path(get, path = "/api/catalog/categories", tag = "catalog",
+#[utoipa::path(get, operation_id = "list_catalog_categories",
+    path = "/api/catalog/categories", tag = "catalog",
     responses((status = 200, body = Vec<CategoryCount>)))]
 async fn categories(_user: User, State(state): State<AppState>) -> ApiResult<Json<Vec<CategoryCount>>> {
     Ok(Json(match catalog::current_version(&state.pool).await? {
@@ -173,7 +176,7 @@ async fn categories(_user: User, State(state): State<AppState>) -> ApiResult<Jso
 }
 
 /// Every catalog version, newest (current) first.
-#[utoipa::path(get, path = "/api/catalog/versions", tag = "catalog",
+#[utoipa::path(get, operation_id = "list_catalog_versions", path = "/api/catalog/versions", tag = "catalog",
     responses((status = 200, body = Vec<CatalogVersion>)))]
 async fn versions(_user: User, State(state): State<AppState>) -> ApiResult<Json<Vec<CatalogVersion>>> {
     Ok(Json(catalog::versions(&state.pool).await?))
@@ -251,7 +254,7 @@ fn row_problems(errors: &[RowError]) -> ApiError {
 
 /// Imports a catalog (admin only; multipart field `file`, .csv or .xlsx in the catalog sheet shape)
 /// as a new current version. Any bad row rejects the whole file, listing every problem.
-#[utoipa::path(post, path = "/api/catalog/import", tag = "catalog",
+#[utoipa::path(post, operation_id = "import_catalog", path = "/api/catalog/import", tag = "catalog",
     request_body(content_type = "multipart/form-data", content = super::files::FileUpload,
         description = "field `file`: the catalog sheet"),
     responses((status = 201, body = ImportResult), (status = 403, body = Problem), (status = 413, body = Problem),

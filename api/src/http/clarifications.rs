@@ -68,7 +68,8 @@ async fn load_one(state: &AppState, id: Uuid, cid: Uuid) -> ApiResult<Clarificat
 }
 
 /// The opportunity's clarifications, RED first.
-#[utoipa::path(get, path = "/api/opportunities/{id}/clarifications", tag = "clarifications",
+#[utoipa::path(get, operation_id = "list_clarifications",
+    path = "/api/opportunities/{id}/clarifications", tag = "clarifications",
     params(("id" = Uuid, Path)), responses((status = 200, body = Vec<ClarificationView>), (status = 404, body = Problem)))]
 async fn list(
     _user: User,
@@ -91,7 +92,8 @@ pub struct NewClarificationIn {
 }
 
 /// Adds a question by hand (source stage 5; diagnosis never replaces it).
-#[utoipa::path(post, path = "/api/opportunities/{id}/clarifications", tag = "clarifications",
+#[utoipa::path(post, operation_id = "add_clarification",
+    path = "/api/opportunities/{id}/clarifications", tag = "clarifications",
     request_body = NewClarificationIn, params(("id" = Uuid, Path)),
     responses((status = 201, body = ClarificationView), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn add(
@@ -132,7 +134,8 @@ pub struct ClarificationUpdate {
 }
 
 /// Records the client's answer, dismisses the question, or puts it back to pending.
-#[utoipa::path(put, path = "/api/opportunities/{id}/clarifications/{cid}", tag = "clarifications",
+#[utoipa::path(put, operation_id = "update_clarification",
+    path = "/api/opportunities/{id}/clarifications/{cid}", tag = "clarifications",
     request_body = ClarificationUpdate, params(("id" = Uuid, Path), ("cid" = Uuid, Path)),
     responses((status = 200, body = ClarificationView), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn change(

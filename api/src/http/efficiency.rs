@@ -45,7 +45,8 @@ pub struct ProfileIn {
 pub struct ProfileView {
     pub scenario: String,
     pub blanket_pct: f64,
-    #[schema(value_type = Object)]
+    /// Discipline → percentage (0–100; applied capped at 90).
+    #[schema(value_type = BTreeMap<String, f64>)]
     pub discipline_overrides: Jsonb<BTreeMap<Discipline, f64>>,
     #[schema(value_type = Vec<String>)]
     pub tools_applied: Jsonb<Vec<String>>,
@@ -85,7 +86,8 @@ async fn load_profile(state: &AppState, id: Uuid) -> ApiResult<Option<ProfileVie
 }
 
 /// Saves the efficiency profile (every save is an event in the opportunity's history).
-#[utoipa::path(post, path = "/api/opportunities/{id}/efficiency-profile", tag = "team shape", request_body = ProfileIn,
+#[utoipa::path(post, operation_id = "save_efficiency_profile",
+    path = "/api/opportunities/{id}/efficiency-profile", tag = "team shape", request_body = ProfileIn,
     params(("id" = Uuid, Path)),
     responses((status = 200, body = ProfileView), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn save(
@@ -117,7 +119,8 @@ async fn save(
 }
 
 /// The saved efficiency profile.
-#[utoipa::path(get, path = "/api/opportunities/{id}/efficiency-profile", tag = "team shape", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "get_efficiency_profile",
+    path = "/api/opportunities/{id}/efficiency-profile", tag = "team shape", params(("id" = Uuid, Path)),
     responses((status = 200, body = ProfileView), (status = 404, body = Problem)))]
 async fn get_profile(
     _user: User,
@@ -148,9 +151,11 @@ pub async fn saved_shape(state: &AppState, id: Uuid) -> ApiResult<(TeamShape, Op
 }
 
 /// FTEs per role from the rate card (hours × volume ÷ 1800), after efficiency, grouped by discipline.
-#[utoipa::path(get, path = "/api/opportunities/{id}/team-shape", tag = "team shape",
+#[utoipa::path(get, operation_id = "get_team_shape",
+    path = "/api/opportunities/{id}/team-shape", tag = "team shape",
     params(("id" = Uuid, Path), TeamShapeQuery),
-    responses((status = 200, body = Object), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = super::domain_schemas::TeamShape), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
 async fn get_team_shape(
     _user: User,
     State(state): State<AppState>,

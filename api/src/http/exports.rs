@@ -72,7 +72,8 @@ async fn qa_inputs(state: &AppState, id: Uuid) -> ApiResult<(QaPackMeta, Vec<QaQ
 }
 
 /// The client Q&A pack as a spreadsheet: RED → AMBER → GREEN, colour-coded, with an answer column.
-#[utoipa::path(get, path = "/api/opportunities/{id}/qa-pack/excel", tag = "exports", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "export_qa_pack_excel",
+    path = "/api/opportunities/{id}/qa-pack/excel", tag = "exports", params(("id" = Uuid, Path)),
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         description = "the .xlsx"), (status = 404, body = Problem)))]
 async fn qa_pack_excel(
@@ -87,7 +88,8 @@ async fn qa_pack_excel(
 }
 
 /// The client Q&A pack as a Word document, grouped by category with an answer slot per question.
-#[utoipa::path(get, path = "/api/opportunities/{id}/qa-pack/word", tag = "exports", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "export_qa_pack_word",
+    path = "/api/opportunities/{id}/qa-pack/word", tag = "exports", params(("id" = Uuid, Path)),
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         description = "the .docx"), (status = 404, body = Problem)))]
 async fn qa_pack_word(
@@ -102,7 +104,8 @@ async fn qa_pack_word(
 }
 
 /// The rate card as an asset × role hour matrix with volumes and totals.
-#[utoipa::path(get, path = "/api/opportunities/{id}/ratecard/excel", tag = "exports", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "export_ratecard_excel",
+    path = "/api/opportunities/{id}/ratecard/excel", tag = "exports", params(("id" = Uuid, Path)),
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         description = "the .xlsx"), (status = 404, body = Problem)))]
 async fn ratecard_excel(
@@ -133,7 +136,8 @@ async fn ratecard_excel(
 }
 
 /// A quick pitch deck composed from what the platform holds (no LLM); slides without data are left out.
-#[utoipa::path(get, path = "/api/opportunities/{id}/pitch-deck/markdown", tag = "exports", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "export_pitch_deck_markdown",
+    path = "/api/opportunities/{id}/pitch-deck/markdown", tag = "exports", params(("id" = Uuid, Path)),
     responses((status = 200, content_type = "text/markdown", description = "the deck"), (status = 404, body = Problem)))]
 async fn quick_deck(
     _user: User,
@@ -195,7 +199,8 @@ async fn quick_deck(
 }
 
 /// The pitch-deck agent's outline rendered to markdown (once that agent has run).
-#[utoipa::path(get, path = "/api/opportunities/{id}/pitch-deck/outline-markdown", tag = "exports",
+#[utoipa::path(get, operation_id = "export_pitch_deck_outline_markdown",
+    path = "/api/opportunities/{id}/pitch-deck/outline-markdown", tag = "exports",
     params(("id" = Uuid, Path)),
     responses((status = 200, content_type = "text/markdown", description = "the outline"), (status = 404, body = Problem)))]
 async fn outline(

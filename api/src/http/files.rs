@@ -67,7 +67,8 @@ async fn find(state: &AppState, opportunity_id: Uuid, file_id: Uuid) -> ApiResul
 
 /// Uploads a brief document (multipart field `file`): .txt, .md, .docx, .xlsx or .pdf, checked by
 /// content. Its text (up to ~150k characters) is kept for the agents.
-#[utoipa::path(post, path = "/api/opportunities/{id}/files", tag = "files", params(("id" = Uuid, Path)),
+#[utoipa::path(post, operation_id = "upload_file",
+    path = "/api/opportunities/{id}/files", tag = "files", params(("id" = Uuid, Path)),
     request_body(content_type = "multipart/form-data", content = FileUpload, description = "field `file`: the document"),
     responses((status = 201, body = FileView), (status = 404, body = Problem), (status = 413, body = Problem),
         (status = 415, body = Problem), (status = 422, body = Problem)))]
@@ -138,7 +139,8 @@ async fn forget_blob(state: &AppState, sha256: &str) {
 }
 
 /// The files of an opportunity, oldest first.
-#[utoipa::path(get, path = "/api/opportunities/{id}/files", tag = "files", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "list_files",
+    path = "/api/opportunities/{id}/files", tag = "files", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<FileView>), (status = 404, body = Problem)))]
 async fn list(
     _user: User,
@@ -156,7 +158,8 @@ async fn list(
 }
 
 /// One file's metadata; another opportunity's file is 404.
-#[utoipa::path(get, path = "/api/opportunities/{id}/files/{file_id}", tag = "files",
+#[utoipa::path(get, operation_id = "get_file",
+    path = "/api/opportunities/{id}/files/{file_id}", tag = "files",
     params(("id" = Uuid, Path), ("file_id" = Uuid, Path)),
     responses((status = 200, body = FileView), (status = 404, body = Problem)))]
 async fn get_one(
@@ -168,7 +171,8 @@ async fn get_one(
 }
 
 /// The file's bytes, as uploaded.
-#[utoipa::path(get, path = "/api/opportunities/{id}/files/{file_id}/download", tag = "files",
+#[utoipa::path(get, operation_id = "download_file",
+    path = "/api/opportunities/{id}/files/{file_id}/download", tag = "files",
     params(("id" = Uuid, Path), ("file_id" = Uuid, Path)),
     responses((status = 200, description = "the file"), (status = 404, body = Problem)))]
 async fn download(
@@ -191,7 +195,8 @@ async fn download(
 }
 
 /// Removes a file from the opportunity (its history stays in the log).
-#[utoipa::path(delete, path = "/api/opportunities/{id}/files/{file_id}", tag = "files",
+#[utoipa::path(delete, operation_id = "remove_file",
+    path = "/api/opportunities/{id}/files/{file_id}", tag = "files",
     params(("id" = Uuid, Path), ("file_id" = Uuid, Path)),
     responses((status = 204), (status = 404, body = Problem)))]
 async fn remove(

@@ -24,7 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Reports whether PostgreSQL and NATS answer; 503 names the part that does not.
-#[utoipa::path(get, path = "/api/health", tag = "health",
+#[utoipa::path(get, operation_id = "get_health", path = "/api/health", tag = "health",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     let db = match sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&state.pool).await {

@@ -46,7 +46,8 @@ pub struct ListQuery {
 }
 
 /// The user's notifications, newest first.
-#[utoipa::path(get, path = "/api/notifications", tag = "notifications", params(ListQuery),
+#[utoipa::path(get, operation_id = "list_notifications",
+    path = "/api/notifications", tag = "notifications", params(ListQuery),
     responses((status = 200, body = Vec<NotificationView>), (status = 422, body = Problem)))]
 async fn list(
     user: User,
@@ -79,7 +80,8 @@ pub struct UnreadCount {
 }
 
 /// How many of the user's notifications are unread.
-#[utoipa::path(get, path = "/api/notifications/unread-count", tag = "notifications",
+#[utoipa::path(get, operation_id = "count_unread_notifications",
+    path = "/api/notifications/unread-count", tag = "notifications",
     responses((status = 200, body = UnreadCount)))]
 async fn unread_count(user: User, State(state): State<AppState>) -> ApiResult<Json<UnreadCount>> {
     let count = sqlx::query_scalar(
@@ -93,7 +95,8 @@ async fn unread_count(user: User, State(state): State<AppState>) -> ApiResult<Js
 }
 
 /// Marks one of the user's notifications read (someone else's is 404).
-#[utoipa::path(post, path = "/api/notifications/{id}/read", tag = "notifications", params(("id" = Uuid, Path)),
+#[utoipa::path(post, operation_id = "mark_notification_read",
+    path = "/api/notifications/{id}/read", tag = "notifications", params(("id" = Uuid, Path)),
     responses((status = 200, body = UnreadCount), (status = 404, body = Problem)))]
 async fn mark_read(
     user: User,
@@ -122,7 +125,8 @@ pub struct Marked {
 }
 
 /// Marks all of the user's notifications read.
-#[utoipa::path(post, path = "/api/notifications/read-all", tag = "notifications",
+#[utoipa::path(post, operation_id = "mark_all_notifications_read",
+    path = "/api/notifications/read-all", tag = "notifications",
     responses((status = 200, body = Marked)))]
 async fn mark_all_read(user: User, State(state): State<AppState>) -> ApiResult<Json<Marked>> {
     let marked = sqlx::query(

@@ -22,13 +22,14 @@ use crate::startup::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create, list))
-        .routes(routes!(get_one, update, archive_by_delete))
+        .routes(routes!(get_one, update, update_by_put, archive_by_delete))
         .routes(routes!(archive))
         .routes(routes!(set_deal_status))
 }
 
 /// Creates an opportunity with its 17 stages (stage 1 in progress).
-#[utoipa::path(post, path = "/api/opportunities", tag = "opportunities", request_body = NewOpportunity,
+#[utoipa::path(post, operation_id = "create_opportunity",
+    path = "/api/opportunities", tag = "opportunities", request_body = NewOpportunity,
     responses((status = 201, body = OpportunityDetail), (status = 422, body = Problem), (status = 403, body = Problem)))]
 async fn create(
     user: User,
@@ -61,7 +62,8 @@ pub struct ListQuery {
 }
 
 /// Lists opportunities, most recently changed first. The total is in `X-Total-Count`.
-#[utoipa::path(get, path = "/api/opportunities", tag = "opportunities", params(ListQuery),
+#[utoipa::path(get, operation_id = "list_opportunities",
+    path = "/api/opportunities", tag = "opportunities", params(ListQuery),
     responses((status = 200, body = Vec<OpportunitySummary>), (status = 422, body = Problem)))]
 async fn list(
     _user: User,
@@ -126,7 +128,7 @@ pub struct AsOf {
 
 /// One opportunity with its stage states; `as_of_version` replays the log up to that version.
 /// The `ETag` is the version: send it back as `If-Match` on a change, or as `If-None-Match` here.
-#[utoipa::path(get, path = "/api/opportunities/{id}", tag = "opportunities",
+#[utoipa::path(get, operation_id = "get_opportunity", path = "/api/opportunities/{id}", tag = "opportunities",
     params(("id" = Uuid, Path), AsOf,
         ("If-None-Match" = Option<String>, Header, description = "answer 304 when the opportunity is still at this ETag")),
     responses(
@@ -201,9 +203,9 @@ async fn apply_changes(
     load_detail(&state.pool, id).await
 }
 
-/// Changes some details; absent fields are kept, `null` clears an optional one. PUT behaves the same.
-#[utoipa::path(method(patch, put), path = "/api/opportunities/{id}", tag = "opportunities",
-    request_body = OpportunityChanges, params(("id" = Uuid, Path)),
+/// Changes some details; absent fields are kept, `null` clears an optional one.
+#[utoipa::path(patch, operation_id = "update_opportunity", path = "/api/opportunities/{id}",
+    tag = "opportunities", request_body = OpportunityChanges, params(("id" = Uuid, Path)),
     responses((status = 200, body = OpportunityDetail), (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 422, body = Problem)))]
 async fn update(
@@ -216,6 +218,20 @@ async fn update(
     Ok(with_etag(apply_changes(&state, &user, id, body).await?))
 }
 
+/// Changes some details, exactly as PATCH does: absent fields are kept, `null` clears an optional one.
+#[utoipa::path(put, operation_id = "update_opportunity_by_put", path = "/api/opportunities/{id}",
+    tag = "opportunities", request_body = OpportunityChanges, params(("id" = Uuid, Path)),
+    responses((status = 200, body = OpportunityDetail), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+async fn update_by_put(
+    user: User,
+    state: State<AppState>,
+    id: ValidPath<String>,
+    body: ValidJson<OpportunityChanges>,
+) -> ApiResult<impl IntoResponse> {
+    update(user, state, id, body).await
+}
+
 async fn archive_opportunity(state: &AppState, user: &User, id: Uuid) -> ApiResult<OpportunityDetail> {
     user.require(Role::Editor)?;
     super::opportunity_view::ensure_exists(&state.pool, id).await?;
@@ -224,7 +240,8 @@ async fn archive_opportunity(state: &AppState, user: &User, id: Uuid) -> ApiResu
 }
 
 /// Archives the opportunity: it stays readable, with its history, and no longer changes.
-#[utoipa::path(post, path = "/api/opportunities/{id}/archive", tag = "opportunities", params(("id" = Uuid, Path)),
+#[utoipa::path(post, operation_id = "archive_opportunity",
+    path = "/api/opportunities/{id}/archive", tag = "opportunities", params(("id" = Uuid, Path)),
     responses((status = 200, body = OpportunityDetail), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn archive(
     user: User,
@@ -236,7 +253,8 @@ async fn archive(
 }
 
 /// Archives the opportunity (nothing is ever deleted from the log).
-#[utoipa::path(delete, path = "/api/opportunities/{id}", tag = "opportunities", params(("id" = Uuid, Path)),
+#[utoipa::path(delete, operation_id = "delete_opportunity",
+    path = "/api/opportunities/{id}", tag = "opportunities", params(("id" = Uuid, Path)),
     responses((status = 200, body = OpportunityDetail), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn archive_by_delete(
     user: User,
@@ -255,7 +273,8 @@ pub struct DealStatusChange {
 }
 
 /// Sets the deal status, with lessons learned for lost or deprioritised deals.
-#[utoipa::path(put, path = "/api/opportunities/{id}/deal-status", tag = "opportunities",
+#[utoipa::path(put, operation_id = "set_deal_status",
+    path = "/api/opportunities/{id}/deal-status", tag = "opportunities",
     request_body = DealStatusChange, params(("id" = Uuid, Path)),
     responses((status = 200, body = OpportunityDetail), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn set_deal_status(

@@ -10,8 +10,8 @@ use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 
 const PROBLEM: &str = "application/problem+json";
 
-/// Operations no one needs to sign in for.
-const PUBLIC: &[&str] = &["/api/health"];
+/// Operations no one needs to sign in for (the OpenAPI document gives them no security requirement).
+pub(crate) const PUBLIC: &[&str] = &["/api/health"];
 
 /// Mutating operations open to every signed-in user: they change only the caller's own state.
 const ANYONE_MAY_CHANGE: &[&str] = &["/api/notifications/"];

@@ -84,7 +84,8 @@ async fn load(state: &AppState, id: Uuid) -> ApiResult<QualificationView> {
 }
 
 /// Saves a TROWLS scorecard; the total, percentage and recommendation are stamped on the opportunity.
-#[utoipa::path(post, path = "/api/opportunities/{id}/qualification", tag = "qualification",
+#[utoipa::path(post, operation_id = "save_qualification",
+    path = "/api/opportunities/{id}/qualification", tag = "qualification",
     request_body = ScorecardIn, params(("id" = Uuid, Path)),
     responses((status = 201, body = QualificationView), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn save(
@@ -114,7 +115,8 @@ async fn save(
 }
 
 /// The scorecard in force and every earlier one.
-#[utoipa::path(get, path = "/api/opportunities/{id}/qualification", tag = "qualification", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "get_qualification",
+    path = "/api/opportunities/{id}/qualification", tag = "qualification", params(("id" = Uuid, Path)),
     responses((status = 200, body = QualificationView), (status = 404, body = Problem)))]
 async fn get_latest(
     _user: User,

@@ -24,7 +24,8 @@ pub fn stage_param(raw: &str) -> ApiResult<StageNumber> {
 }
 
 /// The 17 stage states of an opportunity.
-#[utoipa::path(get, path = "/api/opportunities/{id}/stages", tag = "stages", params(("id" = Uuid, Path)),
+#[utoipa::path(get, operation_id = "list_stages",
+    path = "/api/opportunities/{id}/stages", tag = "stages", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<StageStateView>), (status = 404, body = Problem)))]
 async fn list_stages(
     _user: User,
@@ -37,7 +38,8 @@ async fn list_stages(
 
 /// Completes stage n and starts n+1. 400 when it is already completed, not started, or (stages 3
 /// and 14) lacks approvals or has any not approved.
-#[utoipa::path(post, path = "/api/opportunities/{id}/stages/{n}/complete", tag = "stages",
+#[utoipa::path(post, operation_id = "complete_stage",
+    path = "/api/opportunities/{id}/stages/{n}/complete", tag = "stages",
     params(("id" = Uuid, Path), ("n" = u8, Path, description = "Stage number, 1–17")),
     responses((status = 200, body = OpportunityDetail), (status = 400, body = Problem), (status = 404, body = Problem),
         (status = 422, body = Problem)))]

@@ -16,7 +16,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The user the request is authenticated as (created on first sight).
-#[utoipa::path(get, path = "/api/users/me", tag = "users",
+#[utoipa::path(get, operation_id = "get_current_user", path = "/api/users/me", tag = "users",
     responses((status = 200, body = User), (status = 401, body = Problem)))]
 async fn me(user: User) -> Json<User> {
     Json(user)
@@ -29,7 +29,8 @@ pub struct RoleChange {
 }
 
 /// Changes a user's role (admins only).
-#[utoipa::path(put, path = "/api/users/{id}/role", tag = "users", request_body = RoleChange,
+#[utoipa::path(put, operation_id = "set_user_role",
+    path = "/api/users/{id}/role", tag = "users", request_body = RoleChange,
     params(("id" = i64, Path, description = "User id")),
     responses((status = 200, body = User), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 422, body = Problem)))]
