@@ -39,8 +39,7 @@ async fn complete(app: &TestApp, token: &str, id: &str, n: u8) -> Response {
 
 /// The token in the newest deeplink emailed to `to`.
 async fn emailed_token(app: &TestApp, to: &str) -> String {
-    let sql = "SELECT deeplink FROM email_outbox WHERE lower(to_email) = lower($1) ORDER BY id DESC LIMIT 1";
-    let link: String = sqlx::query_scalar(sql).bind(to).fetch_one(&app.pool).await.unwrap();
+    let link = app.mailbox.last_link_to(to).await;
     link.strip_prefix("http://osop.test/approvals/by-token/").expect("deeplink shape").to_string()
 }
 
@@ -73,13 +72,14 @@ async fn requesting_an_approval_answers_a_pending_view_and_emails_a_deeplink(poo
     }
     assert_eq!(app.event_count().await, before + 1);
 
-    let sql = "SELECT to_email, subject, body, delivery FROM email_outbox";
-    let (to, subject, body, delivery): (String, String, String, String) =
+    let sql = "SELECT to_email, subject, body, delivery, deeplink FROM email_outbox";
+    let (to, subject, body, delivery, kept): (String, String, String, String, Option<String>) =
         sqlx::query_as(sql).fetch_one(&app.pool).await.unwrap();
     assert_eq!(to, APPROVER);
     assert!(subject.contains("Northwind rebrand"), "{subject}");
     assert!(body.starts_with("Dana,"), "{body}");
-    assert_eq!(delivery, "logged");
+    assert_eq!(delivery, "sent");
+    assert_eq!(kept, None, "the outbox keeps no clear token once the message is sent");
     let token = emailed_token(&app, APPROVER).await;
     assert!(token.len() >= 32, "{token}");
     assert!(!String::from_utf8_lossy(&r.bytes).contains(&token), "the token must never be returned");

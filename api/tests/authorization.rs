@@ -297,10 +297,7 @@ impl Matrix {
         let approval = json!({"role": "commercial", "approver_email": OWNER});
         let approval = self.ok(Method::POST, &format!("{base}/stages/3/approvals"), Some(approval)).await;
         let approval = approval["id"].as_str().unwrap().to_string();
-        let link: String = sqlx::query_scalar("SELECT deeplink FROM email_outbox ORDER BY id DESC LIMIT 1")
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
+        let link = app.mailbox.last_link_to(OWNER).await;
         let notification: String = sqlx::query_scalar(
             "SELECT id::text FROM notifications WHERE recipient_email = $1 AND opportunity_id = $2::uuid",
         )

@@ -120,7 +120,7 @@ async fn a_failing_mailgun_is_recorded_and_the_approval_stands(pool: sqlx::PgPoo
 
 #[sqlx::test(migrator = "api::startup::MIGRATOR")]
 async fn without_a_key_the_email_is_logged_not_sent(pool: sqlx::PgPool) {
-    let app = TestApp::new(pool.clone()).await;
+    let app = TestApp::with(pool.clone(), |s| s.mailgun.api_key = String::new()).await;
     let (status, _) = request_approval(&app).await;
     assert_eq!(status, StatusCode::CREATED);
     let (to, delivery, kept): (String, String, Option<String>) =

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod documents;
+pub mod mailbox;
 pub mod workers;
 
 use std::sync::Arc;
@@ -76,6 +77,8 @@ pub struct TestApp {
     pub state: AppState,
     /// What the JWKS server publishes; tests swap keys here to rotate them.
     pub jwks: Arc<RwLock<Value>>,
+    /// Where the app's email goes (unless a test points Mailgun elsewhere).
+    pub mailbox: mailbox::Mailbox,
 }
 
 pub fn settings(jwks_url: String) -> Settings {
@@ -134,12 +137,19 @@ impl TestApp {
     pub async fn with(pool: PgPool, tweak: impl FnOnce(&mut Settings)) -> Self {
         let jwks = Arc::new(RwLock::new(json!({ "keys": [jwk("key1")] })));
         let mut s = settings(serve_jwks(jwks.clone()).await);
+        let (mailbox, mail_url) = mailbox::Mailbox::serve().await;
+        s.mailgun = MailgunSettings {
+            api_key: "test-key".into(),
+            domain: "mg.osop.test".into(),
+            from: "OSOP <osop@mg.osop.test>".into(),
+            base_url: mail_url,
+        };
         tweak(&mut s);
         // As in production, where `migrate` seeds the default catalog after the migrations.
         api::catalog::seed_default(&pool).await.unwrap();
         let nats = api::startup::connect_nats(&s.nats_url).await;
         let state = AppState::new(s, pool.clone(), nats);
-        Self { router: state.router(), pool, state, jwks }
+        Self { router: state.router(), pool, state, jwks, mailbox }
     }
 
     /// A token for `email`, whose user is created with `role` first.
