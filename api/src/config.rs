@@ -43,6 +43,9 @@ pub struct Settings {
     pub agent_sync_wait: Duration,
     /// Browser origins allowed to call the API from another origin (`CORS_ALLOWED_ORIGINS`).
     pub cors_allowed_origins: Vec<HeaderValue>,
+    /// Read models whose oldest unapplied event is older than this make health `degraded`
+    /// (`READ_MODEL_LAG_LIMIT_SECS`).
+    pub read_model_lag_limit: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -72,8 +75,12 @@ pub struct MailgunSettings {
 }
 
 /// A configuration value the process cannot start with: it names the variable and what it takes.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// A `.env` (or the local stack's file) that is there but cannot be read: silently ignoring
+    /// it would run with settings the user did not choose.
+    #[error("{path} cannot be read (quote values with spaces, e.g. NAME=\"two words\"): {source}")]
+    EnvFile { path: String, source: dotenvy::Error },
     #[error("{name}={value:?} is not valid: {name} takes {expected}")]
     Invalid { name: &'static str, value: String, expected: &'static str },
     #[error(
@@ -196,8 +203,13 @@ impl Settings {
     pub fn from_env() -> Result<Self, ConfigError> {
         // The local stack's URLs (written by `scripts/stack up` while its private servers run)
         // come before `.env`; variables already in the environment win over both.
-        let _ = dotenvy::from_path(stack_env_file());
-        let _ = dotenvy::dotenv();
+        for path in [stack_env_file(), ".env".into()] {
+            match dotenvy::from_path(&path) {
+                Err(e) if e.not_found() => {}
+                Err(source) => return Err(ConfigError::EnvFile { path: path.display().to_string(), source }),
+                Ok(()) => {}
+            }
+        }
         Self::from_source(&Environment)
     }
 
@@ -304,6 +316,12 @@ impl Settings {
                 "seconds, 0 to 120",
             )?),
             cors_allowed_origins: env.origins("CORS_ALLOWED_ORIGINS")?,
+            read_model_lag_limit: Duration::from_secs(env.number(
+                "READ_MODEL_LAG_LIMIT_SECS",
+                30,
+                1..=86_400,
+                "seconds, 1 to 86400",
+            )?),
         })
     }
 

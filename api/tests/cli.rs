@@ -133,3 +133,12 @@ async fn a_worker_stops_cleanly_on_sigterm(pool: sqlx::PgPool) {
     let _ = stdout.read_to_string(&mut seen);
     assert!(seen.contains("stopping"), "{seen}");
 }
+
+#[test]
+fn an_unreadable_env_file_is_named_not_ignored() {
+    let dir = TempDir::new("cli-env");
+    std::fs::write(dir.path().join(".env"), "DEV_AUTH_BYPASS=true\nDEV_AUTH_NAME=OSOP Admin\n").unwrap();
+    let out = osop_with(&["migrate"], &[], &dir).output().unwrap();
+    let line = one_line_failure(&out);
+    assert!(line.contains(".env cannot be read") && line.contains("quote"), "{line}");
+}

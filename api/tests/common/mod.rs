@@ -23,6 +23,8 @@ use tower::ServiceExt;
 
 pub const TENANT: &str = "11111111-2222-3333-4444-555555555555";
 pub const CLIENT_ID: &str = "osop-test-client";
+/// Who approves the gates `advance_to` passes (an editor; never the requester or the owner).
+pub const GATE_APPROVER: &str = "gate.approver@agency.test";
 
 pub fn key_pem(name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/tests/fixtures/{name}.pem", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -112,6 +114,7 @@ pub fn settings(jwks_url: String) -> Settings {
         // 0: agent endpoints answer 202 at once, as no worker runs unless a test starts one.
         agent_sync_wait: Duration::ZERO,
         cors_allowed_origins: Vec::new(),
+        read_model_lag_limit: Duration::from_secs(30),
     }
 }
 
@@ -225,7 +228,8 @@ impl TestApp {
         r.body["id"].as_str().unwrap().to_string()
     }
 
-    /// Completes stages 1..=n in order (approving the gates on the way) as the given admin.
+    /// Completes stages 1..=n in order as the given admin, who requests each gate's approval of
+    /// `GATE_APPROVER` (an editor, neither requester nor owner), who approves it.
     pub async fn advance_to(&self, admin: &str, id: &str, stage: u8) {
         for n in 1..stage {
             if n == 3 || n == 14 {
@@ -233,15 +237,16 @@ impl TestApp {
                     .post(
                         &format!("/api/opportunities/{id}/stages/{n}/approvals"),
                         admin,
-                        json!({ "role": "commercial", "approver_email": "admin@agency.test" }),
+                        json!({ "role": "commercial", "approver_email": GATE_APPROVER }),
                     )
                     .await;
                 assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
                 let approval = a.body["id"].as_str().unwrap();
+                let approver = self.login(GATE_APPROVER, "editor").await;
                 let d = self
                     .post(
                         &format!("/api/approvals/{approval}/decision"),
-                        admin,
+                        &approver,
                         json!({ "decision": "approve" }),
                     )
                     .await;
