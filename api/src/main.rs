@@ -104,8 +104,12 @@ async fn run() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => startup::serve(settings).await,
         Command::Worker { count, metrics_bind } => {
-            let pool =
-                startup::connect_database(&settings.database_url, settings.database_acquire_timeout).await?;
+            let pool = startup::connect_database(
+                &settings.database_url,
+                settings.database_acquire_timeout,
+                "osop worker",
+            )
+            .await?;
             startup::migrate(&pool).await?;
             let nats =
                 startup::connect_nats(&settings.nats_url).await.context("NATS is required for workers")?;
@@ -137,8 +141,12 @@ async fn run() -> anyhow::Result<()> {
                     brief.display()
                 );
             }
-            let pool =
-                startup::connect_database(&settings.database_url, settings.database_acquire_timeout).await?;
+            let pool = startup::connect_database(
+                &settings.database_url,
+                settings.database_acquire_timeout,
+                "osop walkthrough",
+            )
+            .await?;
             startup::migrate(&pool).await?;
             let nats = startup::connect_nats(&settings.nats_url)
                 .await
@@ -159,15 +167,33 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate => {
-            let pool =
-                startup::connect_database(&settings.database_url, settings.database_acquire_timeout).await?;
+            let pool = startup::connect_database(
+                &settings.database_url,
+                settings.database_acquire_timeout,
+                "osop migrate",
+            )
+            .await?;
             startup::migrate(&pool).await?;
             println!("migrations applied to {}", api::config::redact(&settings.database_url));
             Ok(())
         }
         Command::Replay { projections } => {
-            let pool =
-                startup::connect_database(&settings.database_url, settings.database_acquire_timeout).await?;
+            let pool = startup::connect_database(
+                &settings.database_url,
+                settings.database_acquire_timeout,
+                "osop replay",
+            )
+            .await?;
+            let others = startup::other_programs(&pool).await?;
+            if !others.is_empty() {
+                let named: Vec<String> =
+                    others.iter().map(|(p, n)| format!("{p} ({n} connections)")).collect();
+                anyhow::bail!(
+                    "other osop processes use this database: {}; stop them first (a rebuild beside a running \
+                     server would race its projector), then run osop replay again",
+                    named.join(", ")
+                );
+            }
             startup::migrate(&pool).await?;
             let projector = Projector::new(pool);
             let started = std::time::Instant::now();

@@ -39,8 +39,10 @@ pub fn database_pool(options: PgConnectOptions, acquire_timeout: Duration) -> Pg
 }
 
 /// Connects to PostgreSQL, creating the database when the server is there but the database is not.
-pub async fn connect_database(url: &str, acquire_timeout: Duration) -> anyhow::Result<PgPool> {
-    let options = PgConnectOptions::from_str(url)?;
+/// `program` (e.g. `osop serve`) names the connections, so one process can see which others use
+/// the database (`osop replay` refuses to run beside a server).
+pub async fn connect_database(url: &str, acquire_timeout: Duration, program: &str) -> anyhow::Result<PgPool> {
+    let options = PgConnectOptions::from_str(url)?.application_name(program);
     let pool = database_pool(options.clone(), acquire_timeout);
     if let Err(e) = pool.acquire().await {
         let missing = matches!(&e, sqlx::Error::Database(d) if d.code().as_deref() == Some("3D000"));
@@ -56,6 +58,19 @@ pub async fn connect_database(url: &str, acquire_timeout: Duration) -> anyhow::R
         tracing::info!(database = %name, "created the database");
     }
     Ok(pool)
+}
+
+/// The other `osop` processes connected to this database (by program name, with their number of
+/// connections), from PostgreSQL's own view of its sessions.
+pub async fn other_programs(pool: &PgPool) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT application_name, count(*) FROM pg_stat_activity
+          WHERE datname = current_database() AND application_name LIKE 'osop %'
+            AND application_name <> current_setting('application_name')
+          GROUP BY application_name ORDER BY application_name",
+    )
+    .fetch_all(pool)
+    .await
 }
 
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
@@ -178,7 +193,8 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
              Never run a shared or public server like this."
         );
     }
-    let pool = connect_database(&settings.database_url, settings.database_acquire_timeout).await?;
+    let pool =
+        connect_database(&settings.database_url, settings.database_acquire_timeout, "osop serve").await?;
     migrate(&pool).await?;
     let nats = connect_nats(&settings.nats_url).await;
     let bind = settings.bind.clone();

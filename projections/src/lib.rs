@@ -18,6 +18,7 @@ pub mod qualification;
 mod replay;
 pub mod rows;
 pub mod sequencer;
+pub mod stalls;
 pub mod stored_event;
 pub mod time_spent;
 

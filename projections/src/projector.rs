@@ -2,14 +2,15 @@
 
 use std::time::{Duration, Instant};
 
-use sqlx::PgPool;
+use sqlx::{Acquire, PgConnection, PgPool};
 use thiserror::Error;
 use tokio::sync::{watch, Mutex};
 
 use crate::batch::{self, Batch};
-use crate::projection::{self, Projection};
+use crate::projection::{self, Fact, Projection};
 use crate::replay::{replay, OnBatch};
 use crate::sequencer;
+use crate::stalls::{self, Stalls};
 use crate::time_spent::TimeSpent;
 
 /// Events read from the log at a time.
@@ -41,6 +42,8 @@ pub struct Projector {
     /// The lowest checkpoint of all projections after the last catch-up.
     caught_up: watch::Sender<i64>,
     spent: TimeSpent,
+    /// Projections of this process that stopped at an event they cannot apply.
+    stalls: Stalls,
 }
 
 impl Projector {
@@ -51,12 +54,19 @@ impl Projector {
             running: Mutex::new(()),
             caught_up: watch::channel(0).0,
             spent: TimeSpent::default(),
+            stalls: Stalls::default(),
         }
     }
 
     /// Time spent applying batches, per part (reading the log, each projection, committing).
     pub fn time_spent(&self) -> Vec<(&'static str, Duration)> {
         self.spent.parts()
+    }
+
+    /// Makes every stalled projection of this process try again at its next catch-up, without
+    /// waiting out its backoff (after the cause was fixed).
+    pub fn retry_stalled(&self) {
+        self.stalls.retry_now();
     }
 
     pub fn names(&self) -> Vec<&'static str> {
@@ -143,7 +153,9 @@ impl Projector {
         }
     }
 
-    /// Empties the named projections (all when `names` is empty) and replays them from position 0.
+    /// Rebuilds the named projections (all when `names` is empty) from position 0. Each is rebuilt
+    /// in one transaction that empties its tables first: until it commits, readers see the old
+    /// rows, and a rebuild that fails leaves them as they were.
     pub async fn rebuild(
         &self,
         names: &[String],
@@ -168,31 +180,32 @@ impl Projector {
             .filter(|p| names.is_empty() || names.iter().any(|n| n == p.name()))
             .map(|p| p.as_ref())
             .collect();
-        let mut tx = self.pool.begin().await?;
-        for p in &chosen {
-            for table in p.tables() {
-                sqlx::query(&format!("TRUNCATE {table}")).execute(&mut *tx).await?;
-            }
-            sqlx::query(
-                "INSERT INTO projection_checkpoints (name, position) VALUES ($1, 0)
-                 ON CONFLICT (name) DO UPDATE SET position = 0, updated_at = now()",
-            )
-            .bind(p.name())
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
         let mut report = |projection, position| progress(RebuildProgress { projection, position, head });
-        replay(&self.pool, &chosen, &self.spent, &OnBatch::new(&mut report)).await
+        replay(&self.pool, &chosen, &self.spent, &OnBatch::new(&mut report)).await?;
+        for p in &chosen {
+            self.stalls.clear(p.name());
+        }
+        Ok(())
     }
 
     /// Applies batches of the log to the given projections until they reach the head. The log is
     /// read and decoded once per batch for all of them; each batch is one transaction that also
     /// moves their checkpoints, so a crash never applies an event twice or skips one. A projection
-    /// behind the others (a new one) is fed from its own checkpoint. Returns the lowest checkpoint.
+    /// behind the others (a new one) is fed from its own checkpoint.
+    ///
+    /// Each projection applies its part in a savepoint: one that cannot apply an event stops just
+    /// before it (see `stalls`) while the others carry on. Returns the lowest checkpoint of the
+    /// projections that are not stalled.
     async fn run_projections(&self, projections: &[&dyn Projection]) -> Result<i64, ProjectorError> {
-        let names: Vec<&str> = projections.iter().map(|p| p.name()).collect();
+        let now = Instant::now();
+        let mut active: Vec<&dyn Projection> =
+            projections.iter().copied().filter(|p| !self.stalls.resting(p.name(), now)).collect();
+        let mut watermark = None;
         loop {
+            if active.is_empty() {
+                return Ok(watermark.unwrap_or(*self.caught_up.borrow()));
+            }
+            let names: Vec<&str> = active.iter().map(|p| p.name()).collect();
             let mut tx = self.pool.begin().await?;
             // One statement, as it runs on every command's catch-up: registers any new projection,
             // locks the checkpoints in name order (so two processes catching up never deadlock)
@@ -216,33 +229,107 @@ impl Projector {
             let reading = Instant::now();
             let Some(batch) = Batch::read(&mut *tx, lowest, BATCH).await? else {
                 tx.rollback().await?;
-                return Ok(lowest);
+                let healthy = names.iter().filter(|n| !self.stalls.is_stalled(n)).map(|n| checkpoint_of(n));
+                return Ok(healthy.min().or(watermark).unwrap_or(lowest));
             };
             let last = batch.last();
             self.spent.add(batch::READING, reading.elapsed());
-            for p in projections {
+            let mut positions: Vec<(&'static str, i64)> = Vec::with_capacity(active.len());
+            let mut recovered: Vec<&str> = Vec::new();
+            let mut stopped: Vec<&'static str> = Vec::new();
+            for p in &active {
                 let facts = batch.facts_after(checkpoint_of(p.name()));
-                if !facts.is_empty() {
-                    let applying = Instant::now();
-                    p.apply(&mut tx, &facts).await?;
-                    self.spent.add(p.name(), applying.elapsed());
+                let applying = Instant::now();
+                let reached =
+                    if facts.is_empty() { last } else { self.apply_isolated(&mut tx, *p, &facts).await? };
+                self.spent.add(p.name(), applying.elapsed());
+                if reached == last {
+                    positions.push((p.name(), last));
+                    if self.stalls.clear(p.name()) {
+                        tracing::info!(
+                            projection = p.name(),
+                            "projection got past the event that stopped it"
+                        );
+                        recovered.push(p.name());
+                    }
+                } else {
+                    positions.push((p.name(), reached));
+                    stopped.push(p.name());
                 }
             }
             let committing = Instant::now();
+            let (moved, to): (Vec<&str>, Vec<i64>) = positions.iter().copied().unzip();
             sqlx::query(
-                "UPDATE projection_checkpoints SET position = $2, updated_at = now()
-                  WHERE name = ANY($1) AND position < $2",
+                "UPDATE projection_checkpoints c SET position = v.position, updated_at = now()
+                   FROM unnest($1::text[], $2::bigint[]) AS v(name, position)
+                  WHERE c.name = v.name AND c.position < v.position",
             )
-            .bind(&names)
-            .bind(last)
+            .bind(&moved)
+            .bind(&to)
             .execute(&mut *tx)
             .await?;
+            stalls::clear_recorded(&mut tx, &recovered).await?;
             tx.commit().await?;
             self.spent.add("moving checkpoints and committing", committing.elapsed());
+            active.retain(|p| !stopped.contains(&p.name()));
+            let healthy = positions.iter().filter(|(n, _)| !self.stalls.is_stalled(n)).map(|(_, at)| *at);
+            watermark = healthy.min().or(watermark);
             if (batch.size() as i64) < BATCH {
-                return Ok(last);
+                return Ok(watermark.unwrap_or(last));
             }
         }
+    }
+
+    /// Applies `facts` to `projection` in a savepoint; returns the log position it reached. When
+    /// it cannot apply them, they are applied one by one to find the event that fails: those
+    /// before it are kept, the projection stops there, and the stall is recorded and logged.
+    async fn apply_isolated(
+        &self,
+        tx: &mut PgConnection,
+        projection: &dyn Projection,
+        facts: &[Fact<'_>],
+    ) -> Result<i64, ProjectorError> {
+        let last = facts.last().map_or(0, |(stored, _)| stored.position);
+        let mut savepoint = tx.begin().await?;
+        match projection.apply(&mut savepoint, facts).await {
+            Ok(()) => {
+                savepoint.commit().await?;
+                return Ok(last);
+            }
+            Err(e) if stalls::is_apply_failure(&e) => savepoint.rollback().await?,
+            Err(e) => return Err(e.into()),
+        }
+        let mut reached = facts.first().map_or(0, |(stored, _)| stored.position - 1);
+        for fact in facts {
+            let mut savepoint = tx.begin().await?;
+            match projection.apply(&mut savepoint, std::slice::from_ref(fact)).await {
+                Ok(()) => {
+                    savepoint.commit().await?;
+                    reached = fact.0.position;
+                }
+                Err(e) if stalls::is_apply_failure(&e) => {
+                    savepoint.rollback().await?;
+                    let stall = self.stalls.stall(projection.name(), fact.0.position, e.to_string());
+                    stalls::record(tx, projection.name(), &stall).await?;
+                    metrics::counter!("osop_projection_failures_total", "projection" => projection.name())
+                        .increment(1);
+                    tracing::error!(
+                        projection = projection.name(),
+                        position = fact.0.position,
+                        event_type = %fact.0.event_type,
+                        aggregate_id = %fact.0.aggregate_id,
+                        attempts = stall.attempts,
+                        retry_in = ?stalls::backoff(stall.attempts),
+                        error = %e,
+                        "projection stopped at an event it cannot apply; the other projections carry on"
+                    );
+                    return Ok(reached);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        // Applied one by one, every event went in: nothing to stop at.
+        Ok(last)
     }
 }
 

@@ -129,7 +129,8 @@ pub async fn scratch_database(url: &str, name: &str) -> anyhow::Result<PgPool> {
     admin.execute(format!("CREATE DATABASE \"{name}\"").as_str()).await?;
     let scratch = options.database(name).to_url_lossy().to_string();
     // Generous: 64 benchmark clients queue for the pool on purpose.
-    let pool = crate::startup::connect_database(&scratch, std::time::Duration::from_secs(30)).await?;
+    let pool =
+        crate::startup::connect_database(&scratch, std::time::Duration::from_secs(30), "osop bench").await?;
     crate::startup::migrate(&pool).await?;
     Ok(pool)
 }

@@ -37,6 +37,10 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> ApiRe
         Ok(lags) => projection_lag::render(&lags, &mut body),
         Err(e) => tracing::warn!(error = %e, "projection lag not measured"),
     }
+    match projections::stalls::recorded(&state.pool).await {
+        Ok(stalled) => projection_lag::render_stalled(&state.projector.names(), &stalled, &mut body),
+        Err(e) => tracing::warn!(error = %e, "stalled projections not read"),
+    }
     Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], body))
 }
 

@@ -53,6 +53,20 @@ pub fn render(lags: &[Lag], out: &mut String) {
     gauge(out, "osop_projection_lag_seconds", seconds, lags, |l| l.seconds.to_string());
 }
 
+/// Appends `osop_projection_stalled`: 1 for each projection stopped at an event it cannot apply.
+pub fn render_stalled(names: &[&str], stalled: &[projections::stalls::RecordedStall], out: &mut String) {
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    let name = "osop_projection_stalled";
+    let _ = writeln!(out, "# HELP {name} 1 while the projection is stopped at an event it cannot apply.");
+    let _ = writeln!(out, "# TYPE {name} gauge");
+    for projection in names {
+        let stopped = stalled.iter().any(|s| s.name == *projection);
+        let _ = writeln!(out, "{name}{{projection=\"{projection}\"}} {}", u8::from(stopped));
+    }
+}
+
 fn gauge(out: &mut String, name: &str, help: &str, lags: &[Lag], value: impl Fn(&Lag) -> String) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
     for lag in lags {
