@@ -101,7 +101,9 @@ impl CommandBus {
         by: &User,
     ) -> Result<(), CommandError> {
         let appended = self.append(id, command, by).await?;
-        self.await_read_models(&id.to_string(), appended.last).await;
+        if !self.await_read_models(&id.to_string(), appended.last).await {
+            crate::visibility::mark_behind(id);
+        }
         Ok(())
     }
 
@@ -182,14 +184,27 @@ impl CommandBus {
         Ok(last)
     }
 
-    /// Waits (bounded) until every projection has taken in the event stored as `last` (a command
-    /// that recorded nothing has nothing to wait for).
-    pub async fn await_read_models(&self, aggregate_id: &str, last: Option<GlobalSeq>) {
-        let Some(last) = last else { return };
+    /// Waits (bounded) until every running projection has taken in the event stored as `last` (a
+    /// command that recorded nothing has nothing to wait for). Returns whether every read model,
+    /// stopped ones included, shows it.
+    pub async fn await_read_models(&self, aggregate_id: &str, last: Option<GlobalSeq>) -> bool {
+        let Some(last) = last else { return true };
         match self.projector.wait_for(last, Duration::from_secs(5)).await {
-            Ok(true) => {}
-            Ok(false) => tracing::warn!(aggregate_id, "read models still behind after 5 s; answering anyway"),
-            Err(e) => tracing::warn!(aggregate_id, error = %e, "could not catch read models up"),
+            Ok(true) => match self.projector.visible_everywhere(last).await {
+                Ok(visible) => visible,
+                Err(e) => {
+                    tracing::warn!(aggregate_id, error = %e, "could not tell whether every read model shows it");
+                    false
+                }
+            },
+            Ok(false) => {
+                tracing::warn!(aggregate_id, "read models still behind after 5 s; answering 202");
+                false
+            }
+            Err(e) => {
+                tracing::warn!(aggregate_id, error = %e, "could not catch read models up; answering 202");
+                false
+            }
         }
     }
 }

@@ -20,4 +20,5 @@ pub mod startup;
 pub mod store;
 pub mod telemetry;
 pub mod uploads;
+pub mod visibility;
 pub mod walkthrough;

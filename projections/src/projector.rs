@@ -132,6 +132,21 @@ impl Projector {
         }
     }
 
+    /// Whether the event stored as `global_seq` is in every read model, stalled projections
+    /// included (`wait_for` waits only for those that are running).
+    pub async fn visible_everywhere(&self, global_seq: GlobalSeq) -> Result<bool, ProjectorError> {
+        if !self.stalls.any() {
+            return Ok(true);
+        }
+        let Some(position) = self.position_of(global_seq).await? else { return Ok(false) };
+        let lowest: Option<i64> =
+            sqlx::query_scalar("SELECT min(position) FROM projection_checkpoints WHERE name = ANY($1)")
+                .bind(self.names())
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(lowest.is_some_and(|lowest| lowest >= position))
+    }
+
     /// The log position of the event inserted as `global_seq`, once the sequencer has given it one.
     async fn position_of(&self, global_seq: GlobalSeq) -> Result<Option<i64>, ProjectorError> {
         Ok(sqlx::query_scalar("SELECT position FROM event_log WHERE global_seq = $1")

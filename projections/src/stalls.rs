@@ -33,6 +33,10 @@ impl Stalls {
         self.lock().get(name).is_some_and(|s| s.retry_at > now)
     }
 
+    pub fn any(&self) -> bool {
+        !self.lock().is_empty()
+    }
+
     pub fn is_stalled(&self, name: &str) -> bool {
         self.lock().contains_key(name)
     }

@@ -24,6 +24,7 @@ pub mod prefer;
 pub mod problem_responses;
 pub mod qualification;
 pub mod ratecard;
+pub mod read_your_writes;
 pub mod request_id;
 pub mod request_metrics;
 pub mod scrape;
@@ -180,6 +181,7 @@ pub fn router(state: AppState) -> Router {
     let routes = routes
         // Route layers run only for a request some route and method answer, so a wrong method is
         // still a plain 405, whatever its headers.
+        .route_layer(axum::middleware::from_fn(read_your_writes::answer_from_the_log))
         .route_layer(axum::middleware::from_fn(preconditions::if_match))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::idempotency))
         .route("/api/openapi.json", get(move || async move { Json(spec.clone()) }))

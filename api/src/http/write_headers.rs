@@ -44,10 +44,27 @@ fn document(operation: &mut Operation) {
     add("409", "a request with this Idempotency-Key is still in flight");
     add("412", "If-Match names a version the opportunity is not at");
     add("422", "the Idempotency-Key was used for a different request");
+    answers.entry("202".to_string()).or_insert_with(|| {
+        let body = Content::new(Some(Ref::from_schema_name("Accepted")));
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(
+                    "recorded, but the read models do not show it yet (one is slow or stopped): read it \
+                     at Location shortly; do not send it again",
+                )
+                .content("application/json", body)
+                .build(),
+        )
+    });
 }
 
 /// Adds the headers and answers to every POST, PATCH, PUT and DELETE.
 pub fn document_all(doc: &mut OpenApi) {
+    use utoipa::{PartialSchema, ToSchema};
+    doc.components.get_or_insert_with(Default::default).schemas.insert(
+        super::read_your_writes::Accepted::name().to_string(),
+        super::read_your_writes::Accepted::schema(),
+    );
     for item in doc.paths.paths.values_mut() {
         for op in [&mut item.post, &mut item.patch, &mut item.put, &mut item.delete].into_iter().flatten() {
             document(op);
