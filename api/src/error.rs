@@ -114,6 +114,15 @@ impl ApiError {
                 D::ApprovalNotFound(_) => (S::NOT_FOUND, "not-found", None),
                 D::ApprovalAlreadyDecided(_) => (S::CONFLICT, "approval-already-decided", None),
                 D::NotTheApprover => (S::FORBIDDEN, "not-the-approver", None),
+                D::ApproverIsRequester => {
+                    (S::UNPROCESSABLE_ENTITY, "approver-is-requester", Some("approver_email"))
+                }
+                D::ApproverIsOwner { .. } => {
+                    (S::UNPROCESSABLE_ENTITY, "approver-is-owner", Some("approver_email"))
+                }
+                D::RequesterMayNotDecide => (S::FORBIDDEN, "requester-may-not-decide", None),
+                D::OwnerMayNotDecide => (S::FORBIDDEN, "owner-may-not-decide", None),
+                D::ApproverRoleTooLow { .. } => (S::FORBIDDEN, "approver-role-too-low", None),
                 D::FileNotFound(_) => (S::NOT_FOUND, "not-found", None),
                 D::FileAlreadyRecorded(_) => (S::CONFLICT, "already-exists", None),
                 D::ScoreOutOfRange(field) => (S::UNPROCESSABLE_ENTITY, "validation-failed", Some(field)),

@@ -1,5 +1,10 @@
 //! The main job: walks a brief through stages 1–16 over the real REST API (with the projector,
 //! the NATS publishers and agent workers running in this process) and writes the proposal pack.
+//!
+//! The walk's own requests act as one dev identity (the owner, who requests the approvals). Nobody
+//! decides their own gate, so each approval is decided by a distinct person: the walk signs that
+//! approver in and decides through the decision route's own code, in this process, as them. No
+//! request can choose its identity, so this opens nothing on a server.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -8,6 +13,8 @@ use anyhow::{bail, Context};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use tokio::sync::watch;
+
+use domain::ApprovalDecision;
 
 use crate::config::{DevIdentity, Settings};
 use crate::startup::AppState;
@@ -83,7 +90,7 @@ pub async fn run(
     let router = state.router();
     tokio::spawn(async move { axum::serve(listener, router).await });
     let api = Client { http: reqwest::Client::builder().timeout(Duration::from_secs(120)).build()?, base };
-    let result = walk(&api, &text, brief, out_dir, &progress).await;
+    let result = walk(&api, &state, &text, brief, out_dir, &progress).await;
     let _ = stop.send(true);
     let mut outcome = result?;
     outcome.summary["wall_seconds"] = json!((started.elapsed().as_secs_f64() * 100.0).round() / 100.0);
@@ -93,8 +100,16 @@ pub async fn run(
     Ok(outcome)
 }
 
+/// The person who decides the walk's approvals for `role` (an editor; never the requester).
+async fn approver(state: &AppState, role: &str) -> anyhow::Result<crate::auth::User> {
+    let email = format!("{}.approver@osop.local", role.replace('_', "-"));
+    let name = format!("Walkthrough {} approver", role.replace('_', " "));
+    Ok(state.users.sign_in(&email, &name, Some(crate::auth::Role::Editor)).await?)
+}
+
 async fn walk(
     api: &Client,
+    state: &AppState,
     text: &[u8],
     brief: &Path,
     out: &Path,
@@ -147,19 +162,17 @@ async fn walk(
     let approve = |n: u8, role: &'static str| {
         let o = o.clone();
         async move {
+            let person = approver(state, role).await?;
             let a = api
                 .post(
                     &format!("{o}/stages/{n}/approvals"),
-                    json!({"role": role, "approver_email": "walkthrough@osop.local"}),
+                    json!({"role": role, "approver_email": person.email}),
                 )
                 .await?;
-            let aid = a["id"].as_str().context("approval id")?.to_string();
-            api.post(
-                &format!("/api/approvals/{aid}/decision"),
-                json!({"decision": "approve", "notes": "Approved in the walkthrough"}),
-            )
-            .await?;
-            anyhow::Ok(())
+            let aid = a["id"].as_str().and_then(|id| id.parse().ok()).context("approval id")?;
+            let notes = Some("Approved in the walkthrough".to_string());
+            crate::http::approvals::decide_as(state, &person, aid, ApprovalDecision::Approve, notes).await?;
+            anyhow::Ok(person.email)
         }
     };
 
@@ -176,10 +189,10 @@ async fn walk(
     let q = api.post(&format!("{o}/qualification"),
         json!({"timing": 7, "relationship": 6, "opportunity": 8, "what_we_know": 6, "location": 7, "sector": 7,
                "notes": "Scored by the walkthrough"})).await?;
-    approve(3, "commercial").await?;
+    let by = approve(3, "commercial").await?;
     complete(3).await?;
     progress(&format!(
-        "stage 3  qualification: {}% {} (approved)",
+        "stage 3  qualification: {}% {} (approved by {by})",
         q["latest"]["percentage"],
         q["latest"]["recommendation"].as_str().unwrap_or("")
     ));
@@ -257,10 +270,10 @@ async fn walk(
     }
     complete(13).await?;
     progress(&format!("stage 13 support docs: {d}"));
-    approve(14, "delivery").await?;
-    approve(14, "deal_desk").await?;
+    let delivery = approve(14, "delivery").await?;
+    let deal_desk = approve(14, "deal_desk").await?;
     complete(14).await?;
-    progress("stage 14 approvals: delivery and deal desk approved");
+    progress(&format!("stage 14 approvals: delivery ({delivery}) and deal desk ({deal_desk}) approved"));
     let (pitch, d) = agent("pitch-deck").await?;
     save("pitch-deck.md", &api.bytes(&format!("{o}/pitch-deck/markdown")).await?)?;
     if pitch["status"] == "succeeded" {

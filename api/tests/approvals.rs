@@ -203,8 +203,8 @@ async fn the_named_approver_approves_or_rejects_with_notes(pool: sqlx::PgPool) {
     let id = app.create_opportunity(&editor, "Decisions").await;
     let yes = request_ok(&app, &editor, &id, 3, "commercial", APPROVER).await;
     let no = request_ok(&app, &editor, &id, 3, "delivery", APPROVER).await;
-    // The approver may hold any role, even viewer, and may sign in with another case.
-    let approver = app.login("APPROVER@agency.test", "viewer").await;
+    // The approver (an editor: a viewer may not decide) may sign in with another case.
+    let approver = app.login("APPROVER@agency.test", "editor").await;
     let before = app.event_count().await;
     let r =
         decide(&app, &approver, &yes, json!({ "decision": "approve", "notes": "  Margins hold.  " })).await;
@@ -251,12 +251,14 @@ async fn only_the_named_approver_or_an_admin_may_decide(pool: sqlx::PgPool) {
     let id = app.create_opportunity(&editor, "Authority").await;
     let approval = request_ok(&app, &editor, &id, 3, "solution", APPROVER).await;
     let before = app.event_count().await;
-    // The requester, even an editor, is not the approver.
+    // The requester (here also the owner) may not decide it.
     let r = decide(&app, &editor, &approval, json!({ "decision": "approve" })).await;
     assert_problem(&r, StatusCode::FORBIDDEN, "");
+    assert_eq!(r.body["type"], "/problems/requester-may-not-decide", "{}", r.body);
     let bystander = app.login("bystander@agency.test", "editor").await;
     let r = decide(&app, &bystander, &approval, json!({ "decision": "reject" })).await;
     assert_problem(&r, StatusCode::FORBIDDEN, "");
+    assert_eq!(r.body["type"], "/problems/not-the-approver", "{}", r.body);
     assert_eq!(app.event_count().await, before);
     assert_eq!(status_of(&app, &editor, &approval).await, "pending");
 
@@ -348,7 +350,7 @@ async fn a_fresh_request_after_a_rejection_supersedes_it_and_opens_the_gate(pool
     let admin = app.admin().await;
     let id = app.create_opportunity(&admin, "Second chance").await;
     app.advance_to(&admin, &id, 3).await;
-    let approver = app.login(APPROVER, "viewer").await;
+    let approver = app.login(APPROVER, "editor").await;
     let old = request_ok(&app, &admin, &id, 3, "commercial", APPROVER).await;
     decide_ok(&app, &approver, &old, json!({ "decision": "reject", "notes": "Price too low" })).await;
     assert_problem(&complete(&app, &admin, &id, 3).await, StatusCode::BAD_REQUEST, "stage");

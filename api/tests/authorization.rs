@@ -3,9 +3,11 @@
 //!
 //! The rules (seed and README): a viewer reads only; an editor works any deal (there is no
 //! per-owner restriction); an admin also manages users, imports catalogs and may decide any
-//! approval; an approval is decided by its named approver (here the editor) or an admin; each
-//! user's notifications are their own (someone else's is a 404). Every request is valid, so what is
-//! judged is the authorisation; a refused request changes nothing.
+//! approval they neither requested nor own; an approval is decided by its named approver when an
+//! editor or admin (here the editor) or by such an admin, never by its requester or the deal's
+//! owner (here `REQUESTER` and `LEAD`, who are not callers of the table); each user's
+//! notifications are their own (someone else's is a 404). Every request is valid, so what is judged
+//! is the authorisation; a refused request changes nothing.
 
 mod common;
 
@@ -21,12 +23,17 @@ use common::*;
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
-const OWNER: &str = "owner@agency.test";
+const EDITOR: &str = "editor@agency.test";
+/// Owns the fixtures' opportunities, and requests their approvals: neither may decide them.
+const LEAD: &str = "lead@agency.test";
+const REQUESTER: &str = "requester@agency.test";
+/// Named in the approvals the table's callers request (none of them, nor the owner).
+const APPROVER: &str = "approver@agency.test";
 const ADMIN: &str = "admin@agency.test";
 const VIEWER: &str = "viewer@agency.test";
 const OTHER: &str = "other@agency.test";
 
-/// Columns: anonymous, viewer, editor (owner and named approver), admin, another editor.
+/// Columns: anonymous, viewer, editor (works the deal, named approver), admin, another editor.
 type Row = [u16; 5];
 const PUBLIC: Row = [200, 200, 200, 200, 200];
 const READ: Row = [401, 200, 200, 200, 200];
@@ -246,7 +253,7 @@ impl Matrix {
         let tokens = [
             String::new(),
             app.login(VIEWER, "viewer").await,
-            app.login(OWNER, "editor").await,
+            app.login(EDITOR, "editor").await,
             app.login(ADMIN, "admin").await,
             app.login(OTHER, "editor").await,
         ];
@@ -262,28 +269,31 @@ impl Matrix {
         Self { app, tokens, target_user, catalog_id, stop }
     }
 
-    fn owner(&self) -> &str {
+    fn editor(&self) -> &str {
         &self.tokens[2]
     }
 
     async fn ok(&self, method: Method, uri: &str, body: Option<Value>) -> Value {
-        let r = self.app.call(method.clone(), uri, self.owner(), body).await;
+        let r = self.app.call(method.clone(), uri, self.editor(), body).await;
         assert!(r.status.is_success(), "fixture: {method} {uri}: {} {}", r.status, r.body);
         r.body
     }
 
-    /// An opportunity with a file, an asset with a chosen catalog entry, a clarification and a
-    /// pending approval (whose approver, and so notification, is the editor); `diagnosed` adds a
+    /// An opportunity (owned by `LEAD`) with a file, an asset with a chosen catalog entry, a
+    /// clarification and a pending approval requested by `REQUESTER` (whose approver, and so
+    /// notification, is the editor); `diagnosed` adds a
     /// finished diagnosis (what stages 9, 12, 13 and 15 build on), `won` a won deal, `rich` the rest
     /// every read needs (scorecard, rate card, efficiency profile, pitch deck outline).
     async fn fixture(&self, diagnosed: bool, won: bool, rich: bool) -> Fixture {
-        let (app, owner) = (&self.app, self.owner());
-        let id = app.create_opportunity(owner, "Authorisation target").await;
+        let (app, editor) = (&self.app, self.editor());
+        let deal = json!({"name": "Authorisation target", "client_name": "Fjordline", "owner_email": LEAD});
+        let id =
+            self.ok(Method::POST, "/api/opportunities", Some(deal)).await["id"].as_str().unwrap().to_string();
         let base = format!("/api/opportunities/{id}");
         let brief =
             "Brief: relaunch the Fjordline ferry brand in Norway and Denmark. Deliverables: 12 social \
                      statics, 4 campaign videos, 20 display banners. Budget 1.2M NOK. Deadline in March.";
-        let file = app.upload(owner, &id, "brief.txt", brief.as_bytes()).await;
+        let file = app.upload(editor, &id, "brief.txt", brief.as_bytes()).await;
         assert_eq!(file.status, StatusCode::CREATED, "{}", file.body);
         let asset = self
             .ok(Method::POST, &format!("{base}/assets"), Some(json!({"raw_name": "Banner", "volume": 2})))
@@ -294,14 +304,16 @@ impl Matrix {
         let clarification = json!({"category": "Scope", "question": "How many markets?"});
         let clarification =
             self.ok(Method::POST, &format!("{base}/clarifications"), Some(clarification)).await;
-        let approval = json!({"role": "commercial", "approver_email": OWNER});
-        let approval = self.ok(Method::POST, &format!("{base}/stages/3/approvals"), Some(approval)).await;
-        let approval = approval["id"].as_str().unwrap().to_string();
-        let link = app.mailbox.last_link_to(OWNER).await;
+        let approval = json!({"role": "commercial", "approver_email": EDITOR});
+        let requester = app.login(REQUESTER, "editor").await;
+        let approval = app.post(&format!("{base}/stages/3/approvals"), &requester, approval).await;
+        assert_eq!(approval.status, StatusCode::CREATED, "fixture: the approval: {}", approval.body);
+        let approval = approval.body["id"].as_str().unwrap().to_string();
+        let link = app.mailbox.last_link_to(EDITOR).await;
         let notification: String = sqlx::query_scalar(
             "SELECT id::text FROM notifications WHERE recipient_email = $1 AND opportunity_id = $2::uuid",
         )
-        .bind(OWNER)
+        .bind(EDITOR)
         .bind(&id)
         .fetch_one(&app.pool)
         .await
@@ -373,7 +385,7 @@ impl Matrix {
             (_, "deal-status") => json(json!({"deal_status": "won"})),
             (_, "role") => json(json!({"role": "editor"})),
             (_, "complete") => json(json!({})),
-            ("POST", "approvals") => json(json!({"role": "delivery", "approver_email": OWNER})),
+            ("POST", "approvals") => json(json!({"role": "delivery", "approver_email": APPROVER})),
             (_, "decision") => json(json!({"decision": "approve", "notes": "Fine by me"})),
             (_, "qualification") => json(
                 json!({"timing": 6, "relationship": 7, "opportunity": 8, "what_we_know": 5, "location": 6, "sector": 7}),
@@ -494,28 +506,22 @@ async fn every_route_answers_each_kind_of_caller_as_the_table_says(pool: sqlx::P
 }
 
 #[sqlx::test(migrator = "api::startup::MIGRATOR")]
-async fn a_viewer_named_as_approver_may_decide_that_approval_only(pool: sqlx::PgPool) {
-    // Approvers are named by email, whatever their role: the seed's approvers (commercial,
-    // regional, deal desk, ...) need not work deals to sign one off.
+async fn a_viewer_named_as_approver_may_not_decide_and_stays_a_reader(pool: sqlx::PgPool) {
+    // Deciding is work: a named approver decides as an editor or admin (an admin promotes them).
     let app = TestApp::new(pool).await;
-    let editor = app.login(OWNER, "editor").await;
+    let editor = app.login(EDITOR, "editor").await;
     let viewer = app.login(VIEWER, "viewer").await;
-    let id = app.create_opportunity(&editor, "Viewer approves").await;
+    let id = app.create_opportunity(&editor, "Viewer named").await;
     let uri = format!("/api/opportunities/{id}/stages/3/approvals");
     let mine = app.post(&uri, &editor, json!({"role": "regional", "approver_email": VIEWER})).await;
-    let theirs = app.post(&uri, &editor, json!({"role": "commercial", "approver_email": OWNER})).await;
-    let (mine, theirs) = (mine.body["id"].as_str().unwrap(), theirs.body["id"].as_str().unwrap());
+    assert_eq!(mine.status, StatusCode::CREATED, "{}", mine.body);
+    let mine = mine.body["id"].as_str().unwrap();
     let before = app.event_count().await;
     let r =
-        app.post(&format!("/api/approvals/{theirs}/decision"), &viewer, json!({"decision": "approve"})).await;
-    assert_problem(&r, StatusCode::FORBIDDEN, "");
-    assert_eq!(app.event_count().await, before);
-    let r =
         app.post(&format!("/api/approvals/{mine}/decision"), &viewer, json!({"decision": "approve"})).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert_eq!(r.body["status"], "approved");
-    assert_eq!(r.body["decided_by"], VIEWER);
-    // Still a reader for everything else.
-    let r = app.post(&uri, &viewer, json!({"role": "delivery", "approver_email": VIEWER})).await;
+    assert_problem(&r, StatusCode::FORBIDDEN, "");
+    assert_eq!(r.body["type"], "/problems/approver-role-too-low", "{}", r.body);
+    assert_eq!(app.event_count().await, before);
+    let r = app.post(&uri, &viewer, json!({"role": "delivery", "approver_email": APPROVER})).await;
     assert_problem(&r, StatusCode::FORBIDDEN, "");
 }

@@ -11,7 +11,7 @@ use api::command_bus::CommandBus;
 use api::store::OpportunityStore;
 use chrono::Utc;
 use cqrs_es::{AggregateError, DomainEvent, EventStore};
-use domain::commands::Actor;
+use domain::commands::{Actor, ActorRole};
 use domain::{DetailsChanges, OpportunityCommand, OpportunityDetails, OpportunityEvent};
 use projections::Projector;
 use sqlx::PgPool;
@@ -53,7 +53,7 @@ async fn create(bus: &CommandBus) -> Uuid {
     let command = OpportunityCommand::CreateOpportunity {
         opportunity_id: id,
         details,
-        actor: Actor { email: user().email, is_admin: true },
+        actor: Actor::new(user().email, ActorRole::Admin),
         at: Utc::now(),
     };
     assert_eq!(bus.append(id, command, &user()).await.unwrap().attempts, 1);

@@ -51,7 +51,7 @@ impl Route {
             );
             return (Some(format!("multipart/form-data; boundary={b}")), body.into_bytes());
         }
-        let body = json!({"name": "Hostile", "role": "delivery", "approver_email": "admin@agency.test",
+        let body = json!({"name": "Hostile", "role": "delivery", "approver_email": "approver@agency.test",
             "decision": "approve", "deal_status": "active", "raw_name": "Banner", "volume": 2, "category": "Scope",
             "question": "How many?", "client_answer": "Two", "scenario": "moderate", "blanket_pct": 10,
             "is_selected": true, "catalog_id": "GMAL-DIS-001", "timing": 5, "relationship": 5, "opportunity": 5,
@@ -85,12 +85,19 @@ struct Fixture {
 async fn fixture(app: &TestApp, admin: &str) -> Fixture {
     let opportunity = app.create_opportunity(admin, "Hostile input target").await;
     let uri = format!("/api/opportunities/{opportunity}/stages/3/approvals");
-    let a = app.post(&uri, admin, json!({"role": "commercial", "approver_email": "admin@agency.test"})).await;
+    let a =
+        app.post(&uri, admin, json!({"role": "commercial", "approver_email": "approver@agency.test"})).await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
     let f = app.upload(admin, &opportunity, "brief.txt", b"The brief, in plain text.").await;
     assert_eq!(f.status, StatusCode::CREATED, "{}", f.body);
-    let notifications = app.get("/api/notifications", admin).await.body;
     let id = |v: &Value| v["id"].as_str().expect("an id").to_string();
+    // The approver decides another approval, so the admin (the owner) has a notification of their own.
+    let other = json!({"role": "delivery", "approver_email": "approver@agency.test"});
+    let other = id(&app.post(&uri, admin, other).await.body);
+    let approver = app.login("approver@agency.test", "editor").await;
+    let decision = format!("/api/approvals/{other}/decision");
+    assert_eq!(app.post(&decision, &approver, json!({"decision": "approve"})).await.status, StatusCode::OK);
+    let notifications = app.get("/api/notifications", admin).await.body;
     Fixture {
         approval: id(&a.body),
         file: id(&f.body),

@@ -84,7 +84,7 @@ async fn the_owner_is_notified_of_each_decision_with_the_notes(pool: sqlx::PgPoo
     let id = app.create_opportunity(&editor, "Decided").await;
     let yes = request(&app, &editor, &id, 3, "commercial", APPROVER).await;
     let no = request(&app, &editor, &id, 3, "delivery", APPROVER).await;
-    let approver = app.login(APPROVER, "viewer").await;
+    let approver = app.login(APPROVER, "editor").await;
     decide(&app, &approver, &yes, "approve", Some("Ship it")).await;
     decide(&app, &approver, &no, "reject", Some("Margin too thin")).await;
 

@@ -41,7 +41,7 @@ async fn dump(pool: &sqlx::PgPool) -> Vec<(String, Vec<Value>)> {
 /// A history touching every projection: details, stages, approvals both ways, files, deal status, archive.
 async fn busy_history(app: &TestApp) {
     let admin = app.admin().await;
-    let approver = app.login("approver@agency.test", "viewer").await;
+    let approver = app.login("approver@agency.test", "editor").await;
     for i in 0..3 {
         let id = app.create_opportunity(&admin, &format!("Rebuild {i}")).await;
         let uri = format!("/api/opportunities/{id}");

@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::commands::{Actor, ActorRole};
+use crate::errors::OpportunityError as E;
 use crate::stage_machine::StageNumber;
 
 /// The EMEA delegation-of-authority chain an approval can be requested from.
@@ -121,5 +123,44 @@ pub fn gate<'a>(stage: StageNumber, approvals: impl Iterator<Item = &'a Approval
         (_, _, r) if r > 0 => GateVerdict::Rejected(r),
         (_, p, _) if p > 0 => GateVerdict::Pending(p),
         _ => GateVerdict::Open,
+    }
+}
+
+/// Whom an approval may be requested of: never the requester, nor the opportunity's owner, since
+/// neither may decide it (`may_decide`). Whether the approver can decide (their role) is known
+/// only when they do; roles change between the two.
+pub fn check_approver(approver_email: &str, owner_email: &str, requester: &Actor) -> Result<(), E> {
+    if requester.is(approver_email) {
+        return Err(E::ApproverIsRequester);
+    }
+    if !owner_email.is_empty() && approver_email.eq_ignore_ascii_case(owner_email) {
+        return Err(E::ApproverIsOwner { owner: owner_email.to_string() });
+    }
+    Ok(())
+}
+
+/// Who may decide an approval (four eyes):
+/// - never the person who requested it, nor the opportunity's owner, whatever their role (an
+///   admin does not decide their own gate either);
+/// - the named approver, when they hold the editor or admin role (a viewer reads only: an admin
+///   promotes an approver who needs to decide);
+/// - any other admin, on the named approver's behalf.
+pub fn may_decide(approval: &Approval, owner_email: &str, decider: &Actor) -> Result<(), E> {
+    if decider.is(&approval.requested_by) {
+        return Err(E::RequesterMayNotDecide);
+    }
+    if !owner_email.is_empty() && decider.is(owner_email) {
+        return Err(E::OwnerMayNotDecide);
+    }
+    if decider.is(&approval.approver_email) {
+        return match decider.role {
+            ActorRole::Editor | ActorRole::Admin => Ok(()),
+            ActorRole::Viewer => Err(E::ApproverRoleTooLow { role: decider.role.as_str() }),
+        };
+    }
+    if decider.is_admin() {
+        Ok(())
+    } else {
+        Err(E::NotTheApprover)
     }
 }

@@ -20,11 +20,48 @@ use crate::details::{DetailsChanges, OpportunityDetails};
 use crate::file::FileMeta;
 use crate::stage_machine::StageNumber;
 
-/// Who issues a command, as far as the rules need to know.
+/// Who issues a command, as far as the rules need to know: their email (how approvals and owners
+/// name people) and their role at the moment the command is given.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Actor {
     pub email: String,
-    pub is_admin: bool,
+    pub role: ActorRole,
+}
+
+/// The roles people hold, ordered by what they may do (the API's viewer, editor, admin).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ActorRole {
+    /// Reads only.
+    Viewer,
+    /// Works opportunities; may decide an approval they are named for.
+    Editor,
+    /// Also may decide an approval on the named approver's behalf.
+    Admin,
+}
+
+impl ActorRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Viewer => "viewer",
+            Self::Editor => "editor",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+impl Actor {
+    pub fn new(email: impl Into<String>, role: ActorRole) -> Self {
+        Self { email: email.into(), role }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role == ActorRole::Admin
+    }
+
+    /// The same person, whatever the case of their email.
+    pub fn is(&self, email: &str) -> bool {
+        self.email.eq_ignore_ascii_case(email)
+    }
 }
 
 /// `&'static str` of a command is its variant name (e.g. "CompleteStage"), for logs and metrics.

@@ -31,6 +31,21 @@ pub enum OpportunityError {
     ApprovalAlreadyDecided(Uuid),
     #[error("only the named approver or an admin can decide this approval")]
     NotTheApprover,
+    #[error("you cannot name yourself as approver: another person must decide an approval you request")]
+    ApproverIsRequester,
+    #[error(
+        "{owner} owns this opportunity and cannot approve its own gate: name someone other than the owner"
+    )]
+    ApproverIsOwner { owner: String },
+    #[error("you requested this approval; another person must decide it")]
+    RequesterMayNotDecide,
+    #[error("you own this opportunity; another person must decide its approvals")]
+    OwnerMayNotDecide,
+    #[error(
+        "you are named as approver but hold the {role} role: only editors and admins decide approvals \
+         (an admin can change your role)"
+    )]
+    ApproverRoleTooLow { role: &'static str },
     #[error("file {0} does not belong to this opportunity")]
     FileNotFound(Uuid),
     #[error("file {0} is already recorded")]

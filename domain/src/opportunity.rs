@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::agent_run::AgentRun;
-use crate::approval::{gate, Approval, ApprovalStatus, GateVerdict};
+use crate::approval::{check_approver, gate, may_decide, Approval, ApprovalStatus, GateVerdict};
 use crate::asset::{Asset, CatalogMatch};
 use crate::clarification::Clarification;
 use crate::commands::OpportunityCommand as Cmd;
@@ -119,6 +119,7 @@ impl Opportunity {
                 if !stage.is_gated() {
                     return Err(E::StageNotGated(stage.get()));
                 }
+                check_approver(&approver_email, &self.details.owner_email, &actor)?;
                 let same_role = |a: &&Approval| a.stage == stage && a.role == role;
                 if self.approvals.values().filter(same_role).any(|a| a.status == ApprovalStatus::Pending) {
                     return Err(E::ApprovalAlreadyPending { stage: stage.get(), role: role.as_str() });
@@ -145,9 +146,7 @@ impl Opportunity {
                 if approval.status != ApprovalStatus::Pending {
                     return Err(E::ApprovalAlreadyDecided(approval_id));
                 }
-                if !actor.is_admin && !approval.approver_email.eq_ignore_ascii_case(&actor.email) {
-                    return Err(E::NotTheApprover);
-                }
+                may_decide(approval, &self.details.owner_email, &actor)?;
                 Ok(vec![Ev::ApprovalDecided {
                     approval_id,
                     stage: approval.stage,

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use domain::commands::Actor;
+use domain::commands::{Actor, ActorRole};
 use domain::OpportunityEvent as Ev;
 use domain::{ApprovalDecision, ApprovalRole, OpportunityCommand as Cmd, OpportunityError as E};
 use uuid::Uuid;
@@ -183,7 +183,7 @@ async fn a_fresh_request_supersedes_a_rejected_one_and_reopens_the_gate() {
 
 #[tokio::test]
 async fn the_named_approver_decides() {
-    let approver = Actor { email: APPROVER.into(), is_admin: false };
+    let approver = Actor::new(APPROVER, ActorRole::Editor);
     given()
         .given([created(), vec![requested(1, 3, ApprovalRole::Commercial)]].concat())
         .when_async(decide(1, ApprovalDecision::Approve, approver))
@@ -206,16 +206,17 @@ async fn an_admin_may_decide_for_the_approver() {
 
 #[tokio::test]
 async fn anyone_else_may_not_decide() {
+    let bystander = Actor::new("frank@agency.test", ActorRole::Editor);
     given()
         .given([created(), vec![requested(1, 3, ApprovalRole::Commercial)]].concat())
-        .when_async(decide(1, ApprovalDecision::Approve, editor()))
+        .when_async(decide(1, ApprovalDecision::Approve, bystander))
         .await
         .then_expect_error(E::NotTheApprover);
 }
 
 #[tokio::test]
 async fn an_approval_is_decided_once() {
-    let approver = Actor { email: APPROVER.into(), is_admin: false };
+    let approver = Actor::new(APPROVER, ActorRole::Editor);
     given()
         .given(
             [

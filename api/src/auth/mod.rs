@@ -38,7 +38,7 @@ impl User {
     }
 
     pub fn actor(&self) -> domain::commands::Actor {
-        domain::commands::Actor { email: self.email.clone(), is_admin: self.role == Role::Admin }
+        domain::commands::Actor::new(self.email.clone(), self.role.into())
     }
 }
 

@@ -14,6 +14,16 @@ pub enum Role {
     Admin,
 }
 
+impl From<Role> for domain::commands::ActorRole {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Viewer => Self::Viewer,
+            Role::Editor => Self::Editor,
+            Role::Admin => Self::Admin,
+        }
+    }
+}
+
 impl Role {
     pub fn as_str(self) -> &'static str {
         match self {

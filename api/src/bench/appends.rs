@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use cqrs_es::DomainEvent;
-use domain::commands::Actor;
+use domain::commands::{Actor, ActorRole};
 use domain::{DetailsChanges, OpportunityCommand, OpportunityDetails, OpportunityEvent};
 use projections::Projector;
 use sqlx::PgPool;
@@ -59,7 +59,7 @@ pub async fn create(bus: &CommandBus, name: &str) -> anyhow::Result<Uuid> {
     let command = OpportunityCommand::CreateOpportunity {
         opportunity_id: id,
         details,
-        actor: Actor { email: user.email.clone(), is_admin: true },
+        actor: Actor::new(user.email.clone(), ActorRole::Admin),
         at: Utc::now(),
     };
     bus.append(id, command, &user).await?;

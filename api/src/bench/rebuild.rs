@@ -6,7 +6,7 @@ use chrono::Utc;
 use cqrs_es::{Aggregate, DomainEvent};
 use domain::asset::Asset;
 use domain::clarification::{NewClarification, Priority};
-use domain::commands::Actor;
+use domain::commands::{Actor, ActorRole};
 use domain::{
     DetailsChanges, Opportunity, OpportunityCommand, OpportunityDetails, OpportunityEvent, StageNumber,
 };
@@ -29,7 +29,7 @@ const SEQUENCING_LIMIT: Duration = Duration::from_secs(300);
 /// listed, the first two stages completed — the mix an early-stage deal has.
 fn history(n: usize) -> anyhow::Result<(String, Vec<OpportunityEvent>)> {
     let id = Uuid::new_v4();
-    let actor = Actor { email: "bench@osop.local".into(), is_admin: true };
+    let actor = Actor::new("bench@osop.local", ActorRole::Admin);
     let at = Utc::now();
     let mut commands = vec![
         OpportunityCommand::CreateOpportunity {

@@ -245,7 +245,8 @@ pub struct DecisionBody {
     pub notes: Option<String>,
 }
 
-/// Decides an approval, once, as the named approver or an admin; the owner is notified.
+/// Decides an approval, once: as the named approver (an editor or admin) or as an admin on their
+/// behalf; never as the one who requested it nor as the opportunity's owner. The owner is notified.
 #[utoipa::path(post, operation_id = "decide_approval",
     path = "/api/approvals/{id}/decision", tag = "approvals", request_body = DecisionBody,
     params(("id" = Uuid, Path)),
@@ -269,8 +270,20 @@ async fn decide(
     if notes.as_ref().is_some_and(|n| n.chars().count() > 5_000) {
         return Err(ApiError::invalid("notes", "notes must be at most 5000 characters"));
     }
-    let approval = find(&state, approval_id).await?;
+    Ok(Json(decide_as(&state, &user, approval_id, decision, notes).await?))
+}
+
+/// What the decision route does once its input is valid; the walkthrough's approvers decide
+/// through it in-process (the rules are the domain's, whoever calls).
+pub async fn decide_as(
+    state: &AppState,
+    user: &User,
+    approval_id: Uuid,
+    decision: ApprovalDecision,
+    notes: Option<String>,
+) -> ApiResult<ApprovalView> {
+    let approval = find(state, approval_id).await?;
     let command = Cmd::DecideApproval { approval_id, decision, notes, actor: user.actor(), at: clock::now() };
-    state.bus.execute(approval.opportunity_id, command, &user).await?;
-    Ok(Json(find(&state, approval_id).await?))
+    state.bus.execute(approval.opportunity_id, command, user).await?;
+    find(state, approval_id).await
 }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use cqrs_es::test::TestFramework;
-use domain::commands::Actor;
+use domain::commands::{Actor, ActorRole};
 use domain::{Opportunity, OpportunityDetails, OpportunityEvent, StageNumber};
 use uuid::Uuid;
 
@@ -26,11 +26,11 @@ pub fn opp_id() -> Uuid {
 }
 
 pub fn editor() -> Actor {
-    Actor { email: "eve@agency.test".into(), is_admin: false }
+    Actor::new("eve@agency.test", ActorRole::Editor)
 }
 
 pub fn admin() -> Actor {
-    Actor { email: "root@agency.test".into(), is_admin: true }
+    Actor::new("root@agency.test", ActorRole::Admin)
 }
 
 pub fn details() -> OpportunityDetails {
