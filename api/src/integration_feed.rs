@@ -40,6 +40,25 @@ pub struct LogPublisher {
     js: jetstream::Context,
     checkpoint: &'static str,
     route: Route,
+    /// Largest message body the server takes (its `max_payload`, less room for headers).
+    max_body: usize,
+}
+
+/// Room left in a message for its headers.
+const HEADER_ROOM: usize = 16 * 1024;
+
+/// A CloudEvent too large for one message, as a claim check: its `data` is left out and
+/// `dataref` (the CloudEvents extension for this) says where to read it, here the global feed's
+/// page holding exactly this event. `osopdatasize` gives the size of what was left out.
+pub fn claim_check(mut event: Value, body_size: usize) -> Value {
+    let position = event["osopposition"].as_i64().unwrap_or(0);
+    if let Some(fields) = event.as_object_mut() {
+        fields.remove("data");
+        fields.remove("datacontenttype");
+        fields.insert("dataref".into(), Value::from(format!("/api/events?after={}&limit=1", position - 1)));
+        fields.insert("osopdatasize".into(), Value::from(body_size));
+    }
+    event
 }
 
 /// The integration feed: every event, on `<prefix>.events.opportunity.<EventType>`.
@@ -76,6 +95,7 @@ impl LogPublisher {
         stream: &str,
         subject_prefix: &str,
     ) -> Result<Self, FeedError> {
+        let max_payload = client.server_info().max_payload;
         let js = jetstream::new(client);
         js.get_or_create_stream(jetstream::stream::Config {
             name: stream.to_string(),
@@ -90,12 +110,19 @@ impl LogPublisher {
             let subject = format!("{prefix}.events.{}.{}", e.aggregate_type.to_lowercase(), e.event_type);
             Some((subject, e.id().to_string(), cloud_event(e)))
         });
-        Ok(Self::new(pool, js, CHECKPOINT, route))
+        Ok(Self::new(pool, js, CHECKPOINT, route, max_payload))
     }
 
-    /// A publisher of the log through `route`, from the checkpoint named `checkpoint`.
-    pub fn new(pool: PgPool, js: jetstream::Context, checkpoint: &'static str, route: Route) -> Self {
-        Self { pool, js, checkpoint, route }
+    /// A publisher of the log through `route`, from the checkpoint named `checkpoint`; events
+    /// whose message would exceed `max_payload` go out as claim checks.
+    pub fn new(
+        pool: PgPool,
+        js: jetstream::Context,
+        checkpoint: &'static str,
+        route: Route,
+        max_payload: usize,
+    ) -> Self {
+        Self { pool, js, checkpoint, route, max_body: max_payload.saturating_sub(HEADER_ROOM).max(4 * 1024) }
     }
 
     /// Publishes every event after the checkpoint, batch by batch; returns how many were sent.
@@ -127,10 +154,22 @@ impl LogPublisher {
             // Send the whole batch, then wait for the acks in order: one connection keeps the order.
             let mut acks = Vec::with_capacity(batch.len());
             for (subject, id, body) in batch.iter().filter_map(|e| (self.route)(e)) {
+                let mut payload = body.to_string();
+                if payload.len() > self.max_body {
+                    let size = payload.len();
+                    payload = claim_check(body, size).to_string();
+                    metrics::counter!("osop_feed_claim_checks_total", "checkpoint" => self.checkpoint)
+                        .increment(1);
+                    tracing::info!(
+                        subject,
+                        size,
+                        "event too large for one message: published as a claim check"
+                    );
+                }
                 let publish = Publish::build()
                     .message_id(id)
                     .header("Content-Type", "application/cloudevents+json")
-                    .payload(body.to_string().into());
+                    .payload(payload.into());
                 acks.push(self.js.send_publish(subject, publish).await.map_err(nats)?);
             }
             let acks_sent = acks.len() as u64;
@@ -163,7 +202,10 @@ impl LogPublisher {
     ) {
         loop {
             if let Err(e) = self.publish_pending().await {
-                tracing::warn!(error = %e, "integration feed paused; retrying");
+                // Reported, never silent: the log, a counter, and the checkpoint's lag in health.
+                metrics::counter!("osop_feed_publish_failures_total", "checkpoint" => self.checkpoint)
+                    .increment(1);
+                tracing::warn!(checkpoint = self.checkpoint, error = %e, "publishing the log paused; retrying");
             }
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}

@@ -66,5 +66,6 @@ pub async fn connect(
         let run_id = data.get("run_id")?.as_str()?;
         Some((format!("{subject}.{agent}"), run_id.to_string(), cloud_event(e)))
     });
-    Ok(LogPublisher::new(pool, jetstream::new(client), CHECKPOINT, route))
+    let max_payload = client.server_info().max_payload;
+    Ok(LogPublisher::new(pool, jetstream::new(client), CHECKPOINT, route, max_payload))
 }

@@ -24,7 +24,8 @@ pub struct Health {
     pub read_models: String,
     /// The projections stopped at an event they cannot apply (each retried with backoff).
     pub stalled: Vec<StalledProjection>,
-    /// Events the slowest running projection has not applied yet, and the age of the oldest.
+    /// Events the slowest running reader of the log (projection, integration feed, agent work
+    /// queue) has not taken in yet, and the age of the oldest of them.
     pub lag_events: i64,
     pub lag_seconds: f64,
 }
