@@ -46,6 +46,9 @@ pub struct Settings {
     /// Read models whose oldest unapplied event is older than this make health `degraded`
     /// (`READ_MODEL_LAG_LIMIT_SECS`).
     pub read_model_lag_limit: Duration,
+    /// The role of a user seen for the first time whose token grants no app role
+    /// (`DEFAULT_USER_ROLE`: viewer, the default, or editor).
+    pub default_user_role: Role,
 }
 
 #[derive(Clone, Debug)]
@@ -228,6 +231,17 @@ impl Settings {
         } else {
             None
         };
+        let default_user_role = env.text("DEFAULT_USER_ROLE", "viewer");
+        let default_user_role = match Role::parse(&default_user_role) {
+            Some(role @ (Role::Viewer | Role::Editor)) => role,
+            _ => {
+                return Err(Reader::invalid(
+                    "DEFAULT_USER_ROLE",
+                    default_user_role,
+                    "viewer or editor (admins are made by an admin, or by the OSOP.Admin app role)",
+                ))
+            }
+        };
         let log_format = env.text("LOG_FORMAT", "text");
         let log_format = LogFormat::parse(&log_format)
             .ok_or_else(|| Reader::invalid("LOG_FORMAT", log_format, "text or json"))?;
@@ -322,6 +336,7 @@ impl Settings {
                 1..=86_400,
                 "seconds, 1 to 86400",
             )?),
+            default_user_role,
         })
     }
 

@@ -7,6 +7,7 @@ use serde::Serialize;
 use thiserror::Error;
 use utoipa::ToSchema;
 
+use crate::auth::users::UsersError;
 use crate::command_bus::CommandError;
 
 #[derive(Debug, Error)]
@@ -48,6 +49,12 @@ pub enum ApiError {
     RequestInFlight,
     #[error("this method is not allowed on this route")]
     MethodNotAllowed,
+    /// A sign-in or a change of a user was refused; the cause says why.
+    #[error(transparent)]
+    Users(UsersError),
+    /// A request header is longer than the API takes (431, naming it).
+    #[error("the {field} header is {size} bytes; at most {limit} are accepted")]
+    HeaderTooLarge { field: String, size: usize, limit: usize },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -99,6 +106,15 @@ impl ApiError {
             }
             Self::RequestInFlight => (S::CONFLICT, "request-in-flight", Some("Idempotency-Key")),
             Self::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method-not-allowed", None),
+            Self::Users(e) => match e {
+                UsersError::EmailTaken { .. } => (S::FORBIDDEN, "identity-conflict", None),
+                UsersError::NotFound => (S::NOT_FOUND, "not-found", None),
+                UsersError::RoleFromDirectory => (S::CONFLICT, "role-managed-by-directory", Some("role")),
+                UsersError::Database(_) => (S::INTERNAL_SERVER_ERROR, "internal", None),
+            },
+            Self::HeaderTooLarge { field, .. } => {
+                (S::REQUEST_HEADER_FIELDS_TOO_LARGE, "header-too-large", Some(field))
+            }
             Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal", None),
             Self::Rejected(d) => match d {
                 D::AlreadyExists => (S::CONFLICT, "already-exists", None),
@@ -148,6 +164,16 @@ impl From<CommandError> for ApiError {
             CommandError::Stale { actual } => Self::PreconditionFailed { actual },
             CommandError::Unavailable(m) => Self::database_unavailable(m),
             CommandError::Store(m) => Self::Internal(m),
+        }
+    }
+}
+
+impl From<UsersError> for ApiError {
+    fn from(e: UsersError) -> Self {
+        match e {
+            // Outages answer 503 like any other database call.
+            UsersError::Database(e) => e.into(),
+            refused => Self::Users(refused),
         }
     }
 }

@@ -101,7 +101,7 @@ impl AppState {
         };
         Self {
             bus: Arc::new(CommandBus::new(pool.clone(), projector.clone(), settings.snapshot_every)),
-            users: Arc::new(Users::new(pool.clone())),
+            users: Arc::new(Users::new(pool.clone(), settings.default_user_role)),
             mailer: Arc::new(Mailer::new(settings.mailgun.clone(), pool.clone())),
             auth: Arc::new(auth),
             settings: Arc::new(settings),

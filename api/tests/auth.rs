@@ -40,7 +40,7 @@ async fn assert_refused(app: &TestApp, token: &str) -> Response {
 }
 
 #[sqlx::test(migrator = "api::startup::MIGRATOR")]
-async fn a_valid_token_signs_a_first_time_user_up_as_an_editor(pool: sqlx::PgPool) {
+async fn a_valid_token_signs_a_first_time_user_up_with_the_default_role(pool: sqlx::PgPool) {
     let app = TestApp::new(pool).await;
     assert_eq!(user_count(&app).await, 0);
     let token = sign("key1", &claims_for("newcomer@agency.test"));
@@ -49,14 +49,15 @@ async fn a_valid_token_signs_a_first_time_user_up_as_an_editor(pool: sqlx::PgPoo
     assert!(r.body["id"].is_i64(), "{}", r.body);
     assert_eq!(r.body["email"], "newcomer@agency.test");
     assert_eq!(r.body["name"], "newcomer");
-    assert_eq!(r.body["role"], "editor");
+    // DEFAULT_USER_ROLE, viewer unless configured (see identity.rs).
+    assert_eq!(r.body["role"], "viewer");
     assert!(r.body["created_at"].as_str().is_some_and(|s| chrono::DateTime::parse_from_rfc3339(s).is_ok()));
     let role: String = sqlx::query_scalar("SELECT role FROM app_users WHERE email = $1")
         .bind("newcomer@agency.test")
         .fetch_one(&app.pool)
         .await
         .unwrap();
-    assert_eq!(role, "editor");
+    assert_eq!(role, "viewer");
 
     let again = app.get(ME, &token).await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.body);
@@ -74,6 +75,21 @@ async fn an_expired_token_is_refused_and_says_so(pool: sqlx::PgPool) {
     claims["exp"] = json!(now - 120);
     let r = assert_refused(&app, &sign("key1", &claims)).await;
     assert!(r.body["detail"].as_str().unwrap().contains("expired"), "{}", r.body);
+}
+
+#[sqlx::test(migrator = "api::startup::MIGRATOR")]
+async fn a_token_not_valid_yet_is_refused_and_says_so(pool: sqlx::PgPool) {
+    let app = TestApp::new(pool).await;
+    let mut claims = claims_for("early@agency.test");
+    let now = chrono::Utc::now().timestamp();
+    claims["nbf"] = json!(now + 3600);
+    claims["exp"] = json!(now + 7200);
+    let r = assert_refused(&app, &sign("key1", &claims)).await;
+    assert!(r.body["detail"].as_str().unwrap().contains("not valid yet"), "{}", r.body);
+    // Within the 30 s leeway (as for exp), a clock a little behind the issuer's is tolerated.
+    claims["nbf"] = json!(now + 10);
+    let r = app.get(ME, &sign("key1", &claims)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }
 
 #[sqlx::test(migrator = "api::startup::MIGRATOR")]
@@ -151,6 +167,32 @@ async fn a_missing_or_malformed_authorization_header_is_refused(pool: sqlx::PgPo
         let r = me_with_header(&app, value).await;
         assert_problem(&r, StatusCode::UNAUTHORIZED, "");
     }
+    assert_eq!(user_count(&app).await, 0);
+}
+
+#[sqlx::test(migrator = "api::startup::MIGRATOR")]
+async fn an_oversized_bearer_token_is_a_431_problem_over_a_real_connection(pool: sqlx::PgPool) {
+    // Over TCP, so hyper parses the head as in production (it cuts off heads beyond its read
+    // buffer with a bare 431 of its own; below that, every oversized header is this problem).
+    let app = TestApp::new(pool).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = app.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let http = reqwest::Client::new();
+    for size in [16 * 1024 + 1, 48 * 1024] {
+        let token = "a".repeat(size);
+        let r = http.get(format!("{base}{ME}")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "{size} bytes");
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "application/problem+json", "{size} bytes");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["field"], "Authorization", "{body}");
+        assert_eq!(body["type"], "/problems/header-too-large", "{body}");
+        assert!(body["detail"].as_str().unwrap().contains("16384"), "{body}");
+    }
+    // A token of a normal size still gets as far as its verification.
+    let r = http.get(format!("{base}{ME}")).bearer_auth("a".repeat(8 * 1024)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(user_count(&app).await, 0);
 }
 

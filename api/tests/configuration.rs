@@ -28,6 +28,7 @@ fn defaults_apply_when_a_variable_is_unset_or_blank() {
     assert!(s.dev_identity.is_none());
     assert_eq!(s.agent_sync_wait, Duration::from_secs(60));
     assert!(s.cors_allowed_origins.is_empty());
+    assert_eq!(s.default_user_role, Role::Viewer);
 }
 
 #[test]
@@ -39,8 +40,10 @@ fn good_values_are_read() {
         ("DEV_AUTH_ROLE", "Editor"),
         ("AGENT_SYNC_WAIT_SECS", "5"),
         ("CORS_ALLOWED_ORIGINS", "http://localhost:3011, https://app.example.com"),
+        ("DEFAULT_USER_ROLE", " Editor "),
     ])
     .unwrap();
+    assert_eq!(s.default_user_role, Role::Editor);
     assert_eq!(s.max_upload_bytes, 10 * 1024 * 1024);
     assert_eq!(s.log_format, LogFormat::Json);
     assert_eq!(s.dev_identity.unwrap().role, Role::Editor);
@@ -67,6 +70,9 @@ fn bad_values_are_refused_naming_the_variable_and_what_it_takes() {
         (vec![("DATABASE_ACQUIRE_TIMEOUT_MS", "3s")], "DATABASE_ACQUIRE_TIMEOUT_MS", "milliseconds"),
         (vec![("CORS_ALLOWED_ORIGINS", "localhost:3011")], "CORS_ALLOWED_ORIGINS", "origins"),
         (vec![("CORS_ALLOWED_ORIGINS", "https://app.example.com/path")], "CORS_ALLOWED_ORIGINS", "no path"),
+        (vec![("DEFAULT_USER_ROLE", "boss")], "DEFAULT_USER_ROLE", "viewer or editor"),
+        // Everyone in the tenant an admin by default: refused.
+        (vec![("DEFAULT_USER_ROLE", "admin")], "DEFAULT_USER_ROLE", "viewer or editor"),
     ] {
         let (named, expected) = refused(&vars);
         assert_eq!(named, name, "{vars:?}");

@@ -57,11 +57,13 @@ impl FromRequestParts<AppState> for User {
         if let Some(user) = parts.extensions.get::<User>() {
             return Ok(user.clone());
         }
-        let (email, name, role) = match state.auth.as_ref() {
-            Authenticator::Bypass(dev) => {
-                let role = dev.role;
-                (dev.email.clone(), dev.name.clone(), Some(role))
-            }
+        let identity = match state.auth.as_ref() {
+            Authenticator::Bypass(dev) => users::Identity {
+                directory_id: None,
+                email: dev.email.clone(),
+                name: dev.name.clone(),
+                role: Some(dev.role),
+            },
             Authenticator::Entra(verifier) => {
                 let header = parts
                     .headers
@@ -74,11 +76,10 @@ impl FromRequestParts<AppState> for User {
                     .ok_or_else(|| {
                         ApiError::Unauthenticated("the Authorization header must be 'Bearer <token>'".into())
                     })?;
-                let claims = verifier.verify(token.trim()).await?;
-                (claims.email, claims.name, None)
+                verifier.verify(token.trim()).await?
             }
         };
-        let user = state.users.sign_in(&email, &name, role).await?;
+        let user = state.users.sign_in_as(&identity).await?;
         parts.extensions.insert(user.clone());
         Ok(user)
     }

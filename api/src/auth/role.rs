@@ -32,6 +32,26 @@ impl Role {
             Self::Admin => "admin",
         }
     }
+    /// The Entra ID app role (the token's `roles` claim) that grants this role.
+    pub fn app_role(self) -> &'static str {
+        match self {
+            Self::Viewer => "OSOP.Viewer",
+            Self::Editor => "OSOP.Editor",
+            Self::Admin => "OSOP.Admin",
+        }
+    }
+
+    /// The highest role the token's app roles grant (values compared case-insensitively; others
+    /// ignored); None when it grants none of ours.
+    pub fn from_app_roles<'a>(roles: impl IntoIterator<Item = &'a str>) -> Option<Self> {
+        let grants = |r: &str| {
+            [Self::Viewer, Self::Editor, Self::Admin]
+                .into_iter()
+                .find(|o| o.app_role().eq_ignore_ascii_case(r))
+        };
+        roles.into_iter().filter_map(grants).max()
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         match s.trim().to_lowercase().as_str() {
             "viewer" => Some(Self::Viewer),

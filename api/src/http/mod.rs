@@ -13,6 +13,7 @@ pub mod domain_schemas;
 pub mod efficiency;
 pub mod exports;
 pub mod files;
+pub mod header_limits;
 pub mod health;
 pub mod idempotency;
 pub mod notifications;
@@ -190,6 +191,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(scrape::metrics))
         .fallback(|| async { ApiError::NotFound("route").into_response() })
         .layer(axum::middleware::map_response(bare_method_errors_as_problems))
+        .layer(axum::middleware::from_fn(header_limits::refuse_oversized))
         .layer(DefaultBodyLimit::max(upload_limit))
         .layer(axum::middleware::from_fn(request_metrics::record))
         .layer(

@@ -45,6 +45,7 @@ fn document_operation(path: &str, method: &str, op: &mut Operation) {
     let (path_params, query_params) = (has(op, ParameterIn::Path), has(op, ParameterIn::Query));
     let body = op.request_body.is_some();
     let mutating = method != "get";
+    add(op, 431, "A header is over 16 KiB (e.g. an oversized bearer token); `field` names it.");
     if !PUBLIC.contains(&path) {
         add(op, 401, "Not signed in: no bearer token, or one that is malformed, expired or not ours.");
         add(op, 503, "The identity provider's signing keys cannot be fetched.");

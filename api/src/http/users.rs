@@ -28,12 +28,13 @@ pub struct RoleChange {
     pub role: String,
 }
 
-/// Changes a user's role (admins only).
+/// Changes a user's role (admins only). It applies to the user's next request, in every process.
+/// A role granted by the user's Entra ID app role is changed in the directory instead (409).
 #[utoipa::path(put, operation_id = "set_user_role",
     path = "/api/users/{id}/role", tag = "users", request_body = RoleChange,
     params(("id" = i64, Path, description = "User id")),
     responses((status = 200, body = User), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 422, body = Problem)))]
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn set_role(
     user: User,
     State(state): State<AppState>,

@@ -48,10 +48,16 @@ pub fn sign(key: &str, claims: &Value) -> String {
     encode(&header, claims, &EncodingKey::from_rsa_pem(&key_pem(key)).unwrap()).unwrap()
 }
 
+/// The directory object id (`oid`) of the test person with this email: one per email, stable.
+pub fn oid_of(email: &str) -> String {
+    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, email.to_lowercase().as_bytes()).to_string()
+}
+
 pub fn claims_for(email: &str) -> Value {
     let now = chrono::Utc::now().timestamp();
     json!({
         "aud": CLIENT_ID, "iss": issuer(), "iat": now, "nbf": now - 5, "exp": now + 3600,
+        "tid": TENANT, "oid": oid_of(email),
         "preferred_username": email, "name": email.split('@').next().unwrap(),
     })
 }
@@ -115,6 +121,7 @@ pub fn settings(jwks_url: String) -> Settings {
         agent_sync_wait: Duration::ZERO,
         cors_allowed_origins: Vec::new(),
         read_model_lag_limit: Duration::from_secs(30),
+        default_user_role: api::auth::Role::Viewer,
     }
 }
 
