@@ -30,6 +30,9 @@ pub enum ApiError {
     UnsupportedFile { field: String, message: String },
     #[error("{message}")]
     TooLarge { field: String, message: String },
+    /// The body is sent as a media type the route does not take (415, naming the header).
+    #[error("{message}")]
+    UnsupportedMediaType { field: &'static str, message: String },
     #[error(transparent)]
     Rejected(#[from] D),
     #[error("the opportunity was changed by someone else at the same moment; retry")]
@@ -95,6 +98,9 @@ impl ApiError {
                 (S::UNSUPPORTED_MEDIA_TYPE, "unsupported-file", Some(field))
             }
             Self::TooLarge { field, .. } => (S::PAYLOAD_TOO_LARGE, "too-large", Some(field)),
+            Self::UnsupportedMediaType { field, .. } => {
+                (S::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", Some(field))
+            }
             Self::Conflict => (S::CONFLICT, "concurrent-change", None),
             Self::Unavailable(_) => (S::SERVICE_UNAVAILABLE, "unavailable", None),
             Self::BadHeader { field, .. } => (S::BAD_REQUEST, "invalid-header", Some(field)),
@@ -117,6 +123,7 @@ impl ApiError {
             }
             Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal", None),
             Self::Rejected(d) => match d {
+                D::Invalid(e) => (S::UNPROCESSABLE_ENTITY, "validation-failed", Some(e.field())),
                 D::AlreadyExists => (S::CONFLICT, "already-exists", None),
                 D::NotFound => (S::NOT_FOUND, "not-found", None),
                 D::Archived => (S::CONFLICT, "archived", None),
@@ -141,11 +148,9 @@ impl ApiError {
                 D::ApproverRoleTooLow { .. } => (S::FORBIDDEN, "approver-role-too-low", None),
                 D::FileNotFound(_) => (S::NOT_FOUND, "not-found", None),
                 D::FileAlreadyRecorded(_) => (S::CONFLICT, "already-exists", None),
-                D::ScoreOutOfRange(field) => (S::UNPROCESSABLE_ENTITY, "validation-failed", Some(field)),
                 D::ClarificationNotFound(_) | D::AssetNotFound(_) | D::MatchNotFound(_) => {
                     (S::NOT_FOUND, "not-found", None)
                 }
-                D::VolumeTooSmall => (S::UNPROCESSABLE_ENTITY, "validation-failed", Some("volume")),
                 D::TooManyMatches { .. } => (S::UNPROCESSABLE_ENTITY, "validation-failed", Some("matches")),
                 D::Ratecard(_) => (S::BAD_REQUEST, "ratecard-not-buildable", None),
                 D::DealNotWon => (S::BAD_REQUEST, "deal-not-won", Some("deal_status")),
@@ -153,6 +158,13 @@ impl ApiError {
                 D::MalformedOutput(_) => (S::UNPROCESSABLE_ENTITY, "malformed-output", Some("output")),
             },
         }
+    }
+}
+
+/// A value outside what the system can keep (see `domain::limits`): 422 naming the field.
+impl From<domain::InputError> for ApiError {
+    fn from(e: domain::InputError) -> Self {
+        Self::Invalid { field: e.field().to_string(), message: e.to_string() }
     }
 }
 

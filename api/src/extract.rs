@@ -3,32 +3,57 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use crate::error::ApiError;
 
-/// A JSON body; a syntax error is a 400, a wrong or missing field a 422 naming it.
+/// A JSON body; another media type is a 415, a syntax error a 400, a wrong or missing field a 422
+/// naming it.
 pub struct ValidJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ValidJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let is_json = req
-            .headers()
-            .get(axum::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("application/json") || ct.contains("+json"));
-        if !is_json {
+        let untyped = !req.headers().contains_key(header::CONTENT_TYPE);
+        let json = require_json(req.headers());
+        let bytes = Bytes::from_request(req, state).await.map_err(body_rejection)?;
+        if untyped && bytes.is_empty() {
             return Err(ApiError::malformed(
                 "body",
-                "send the body as JSON (Content-Type: application/json)",
+                "the body is missing: send a JSON object (Content-Type: application/json)",
             ));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(body_rejection)?;
+        json?;
         parse_json(&bytes).map(ValidJson)
     }
+}
+
+/// Whether a media type is JSON: `application/json` or `application/<type>+json` (a structured
+/// syntax suffix, RFC 6838), in any case, with any parameters.
+pub fn is_json(content_type: &str) -> bool {
+    content_type.parse::<mime::Mime>().is_ok_and(|m| {
+        m.type_() == mime::APPLICATION
+            && match m.suffix() {
+                Some(suffix) => suffix == mime::JSON && !m.subtype().as_str().is_empty(),
+                None => m.subtype() == mime::JSON,
+            }
+    })
+}
+
+/// 415 naming the header unless the request's Content-Type is JSON.
+pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    let message = match headers.get(header::CONTENT_TYPE).map(|v| v.to_str()) {
+        Some(Ok(ct)) if is_json(ct) => return Ok(()),
+        Some(Ok(ct)) => format!(
+            "the body must be JSON (Content-Type: application/json or application/<type>+json), not {ct:?}"
+        ),
+        Some(Err(_)) => "the Content-Type header is not a valid media type: send application/json".into(),
+        None => "send the body as JSON with Content-Type: application/json".into(),
+    };
+    Err(ApiError::UnsupportedMediaType { field: "Content-Type", message })
 }
 
 /// A body that could not be read: too large (413) or broken off (400).
@@ -46,8 +71,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if !value.is_object() {
         return Err(ApiError::invalid("body", "the body must be a JSON object"));
     }
-    if let Some(field) = nul_in(&value, String::new()) {
-        return Err(ApiError::invalid(field, NUL_MESSAGE));
+    if let Some(field) = domain::limits::nul_in(&value, "") {
+        return Err(ApiError::invalid(if field.is_empty() { "body".into() } else { field }, NUL_MESSAGE));
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
@@ -58,24 +83,6 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 
 /// PostgreSQL stores NUL in no text or JSON value, so no field of any request may hold one.
 const NUL_MESSAGE: &str = "text must not contain NUL (\\u0000) characters";
-
-/// The path of the first string (or key) holding a NUL, if any.
-fn nul_in(value: &serde_json::Value, path: String) -> Option<String> {
-    use serde_json::Value;
-    match value {
-        Value::String(s) if s.contains('\0') => Some(if path.is_empty() { "body".into() } else { path }),
-        Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| nul_in(v, format!("{path}[{i}]"))),
-        Value::Object(map) => map.iter().find_map(|(k, v)| {
-            let here = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
-            if k.contains('\0') {
-                Some(here)
-            } else {
-                nul_in(v, here)
-            }
-        }),
-        _ => None,
-    }
-}
 
 /// The field an error is about: serde reports a missing field at its parent's path.
 fn field_at(path: &str, message: &str) -> String {
@@ -143,4 +150,35 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ValidPa
 /// Parses an id from the path, naming the parameter when it is not a UUID.
 pub fn uuid_param(name: &str, raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::invalid(name, format!("{name} must be a UUID, got {raw:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_json;
+
+    #[test]
+    fn json_media_types_are_parsed_not_matched_by_prefix() {
+        for good in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+            "application/merge-patch+json",
+            "application/problem+json; charset=UTF-8",
+            "application/vnd.osop.v1+JSON",
+        ] {
+            assert!(is_json(good), "{good}");
+        }
+        for bad in [
+            "application/jsonx",
+            "text/html; charset=+json",
+            "text/json",
+            "application/+json",
+            "application/json-seq",
+            "application/x-www-form-urlencoded",
+            "json",
+            "",
+        ] {
+            assert!(!is_json(bad), "{bad}");
+        }
+    }
 }

@@ -110,6 +110,20 @@ async fn text_and_markdown_uploads_keep_their_text(pool: sqlx::PgPool) {
 }
 
 #[sqlx::test(migrator = "api::startup::MIGRATOR")]
+async fn nul_and_control_characters_are_dropped_from_extracted_text(pool: sqlx::PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.editor().await;
+    let id = app.create_opportunity(&token, "NUL brief").await;
+    // PostgreSQL keeps no NUL in text: this upload was a 500.
+    let txt = b"Brief:\0 relaunch\x07 the ferry\tbrand.\r\nBudget \x1b[1m1.2M\x00 NOK.\n";
+    let text = accepted(&app, &token, &id, "nul.txt", txt, "text/plain").await;
+    assert_eq!(text, "Brief: relaunch the ferry\tbrand.\r\nBudget [1m1.2M NOK.\n");
+    // Content that is mostly control characters is binary, not text.
+    let other = app.create_opportunity(&token, "Zeros").await;
+    rejected(&app, &token, &other, "zeros.txt", &[0u8; 64], StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+}
+
+#[sqlx::test(migrator = "api::startup::MIGRATOR")]
 async fn a_docx_upload_keeps_its_paragraph_text(pool: sqlx::PgPool) {
     let app = TestApp::new(pool).await;
     let token = app.editor().await;

@@ -12,6 +12,7 @@ use crate::clarification::{NewClarification, Priority};
 use crate::details::DetailsChanges;
 use crate::errors::OpportunityError as E;
 use crate::events::OpportunityEvent as Ev;
+use crate::limits::{self as l, clean};
 use crate::opportunity::Opportunity;
 
 /// The stage whose clarifications diagnosis replaces.
@@ -91,6 +92,20 @@ fn blank(s: &Option<String>) -> bool {
     s.as_deref().is_none_or(|v| v.trim().is_empty())
 }
 
+/// An agent's text as the read models and exports can hold it (see `limits::clean`).
+fn fit(s: Option<String>, max: usize) -> Option<String> {
+    s.map(|v| clean(&v, max)).filter(|v| !v.trim().is_empty())
+}
+
+fn fit_list(values: Vec<String>) -> Vec<String> {
+    values.into_iter().filter_map(|v| fit(Some(v), l::LABEL)).take(l::LIST_ENTRIES).collect()
+}
+
+/// A date the read models can hold; an agent's date outside the years they take is not filled.
+fn fit_date(d: Option<NaiveDate>) -> Option<NaiveDate> {
+    d.filter(|d| l::date("date", *d).is_ok())
+}
+
 fn derived_id(run_id: Uuid, what: &str, n: usize) -> Uuid {
     Uuid::new_v5(&run_id, format!("{what}/{n}").as_bytes())
 }
@@ -106,7 +121,14 @@ impl Opportunity {
     ) -> Result<Vec<Ev>, E> {
         Ok(match agent {
             Agent::Intake => {
-                let o: IntakeOut = parse(agent, output)?;
+                let mut o: IntakeOut = parse(agent, output)?;
+                o.client_name = fit(o.client_name, l::NAME);
+                o.region = fit(o.region, l::NAME);
+                o.brands = fit_list(o.brands);
+                o.service_types = fit_list(o.service_types);
+                o.deadline_iso = fit_date(o.deadline_iso);
+                o.go_live_iso = fit_date(o.go_live_iso);
+                o.summary = fit(o.summary, l::LONG_TEXT);
                 let d = &self.details;
                 let changes = DetailsChanges {
                     client_name: (blank(&d.client_name) && !blank(&o.client_name))
@@ -135,9 +157,9 @@ impl Opportunity {
                     })?;
                     added.push(NewClarification {
                         clarification_id: derived_id(run_id, "clarification", n),
-                        category: c.category,
-                        question: c.question,
-                        rationale: c.rationale,
+                        category: clean(&c.category, l::LABEL),
+                        question: clean(&c.question, l::QUESTION),
+                        rationale: clean(&c.rationale, l::RATIONALE),
                         priority,
                         source_stage: DIAGNOSIS_STAGE,
                     });
@@ -158,10 +180,10 @@ impl Opportunity {
                     .enumerate()
                     .map(|(n, a)| Asset {
                         asset_id: derived_id(run_id, "asset", n),
-                        raw_name: a.raw_name,
-                        raw_description: a.raw_description.filter(|d| !d.trim().is_empty()),
-                        client_tier: a.client_tier.filter(|t| !t.trim().is_empty()),
-                        volume: a.volume.max(1),
+                        raw_name: clean(&a.raw_name, l::ASSET_NAME),
+                        raw_description: fit(a.raw_description, l::ASSET_DESCRIPTION),
+                        client_tier: fit(a.client_tier, l::CLIENT_TIER),
+                        volume: a.volume.clamp(l::MIN_VOLUME, l::MAX_VOLUME),
                     })
                     .collect();
                 let removed = self.assets.iter().map(|a| a.asset_id).collect();
@@ -182,13 +204,16 @@ impl Opportunity {
                         .map(|(r, c)| CatalogMatch {
                             match_id: derived_id(run_id, &format!("match/{i}"), r),
                             asset_id: a.asset_id,
-                            catalog_asset_name: c.catalog_asset_name.unwrap_or_else(|| c.gmal_id.clone()),
-                            catalog_id: c.gmal_id,
+                            catalog_asset_name: clean(
+                                &c.catalog_asset_name.unwrap_or_else(|| c.gmal_id.clone()),
+                                l::ASSET_NAME,
+                            ),
+                            catalog_id: clean(&c.gmal_id, l::LABEL),
                             confidence: c.confidence,
                             score: c.confidence_score.clamp(0.0, 1.0),
                             rank: r as u8 + 1,
-                            reasoning: c.reasoning,
-                            caveats: c.caveats,
+                            reasoning: clean(&c.reasoning, l::REASONING),
+                            caveats: clean(&c.caveats, l::REASONING),
                         })
                         .collect();
                     matches.sort_by_key(|m| m.rank);

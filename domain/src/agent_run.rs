@@ -143,6 +143,12 @@ impl Opportunity {
                 if run.status != RunStatus::Requested {
                     return Ok(vec![]);
                 }
+                if let Some(path) = crate::limits::nul_in(&output, "") {
+                    return Err(E::MalformedOutput(format!(
+                        "{}: {path} holds a NUL character",
+                        run.agent.tool()
+                    )));
+                }
                 let effects = self.output_effects(run.agent, run_id, &output, at)?;
                 let mut events = vec![Ev::ArtifactProduced {
                     run_id,
@@ -162,6 +168,7 @@ impl Opportunity {
                 if run.status != RunStatus::Requested {
                     return Ok(vec![]);
                 }
+                let reason = crate::limits::clean(&reason, crate::limits::FAILURE_REASON);
                 vec![Ev::AgentRunFailed { run_id, agent: run.agent, reason, at }]
             }
             other => unreachable!("not an agent-run command: {other:?}"),

@@ -10,6 +10,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::catalog::{CatalogEntry, RoleHours};
+use crate::limits;
 use crate::roles::{self, RoleLocation};
 
 /// The illustrative catalog OSOP ships with until a customer imports their own.
@@ -31,6 +32,19 @@ const FIELDS: [&str; 11] = [
     "model_type",
 ];
 const REQUIRED: [&str; 4] = ["catalog_id", "category", "asset_name", "complexity"];
+/// The longest each text column may be (see `limits`).
+const TEXT_LIMITS: [(&str, usize); 10] = [
+    ("catalog_id", limits::LABEL),
+    ("category", limits::LABEL),
+    ("sub_category", limits::LABEL),
+    ("sub_category_description", limits::REASONING),
+    ("asset_name", limits::ASSET_NAME),
+    ("complexity", limits::LABEL),
+    ("asset_description", limits::REASONING),
+    ("complexity_description", limits::REASONING),
+    ("agency_caveats", limits::REASONING),
+    ("model_type", limits::MODEL_TYPE),
+];
 const DEFAULT_MODEL_TYPE: &str = "standard";
 const TOLERANCE: f64 = 0.01 + 1e-9;
 
@@ -208,6 +222,11 @@ impl Columns {
             .filter(|&&f| self.text(cells, f).is_empty())
             .map(|&f| RowError::new(row, f, "is required"))
             .collect();
+        for (field, max) in TEXT_LIMITS {
+            if let Err(e) = limits::text(field, &self.text(cells, field), max) {
+                errors.push(RowError::new(row, field, e.to_string()));
+            }
+        }
         let (mut roles, mut filled, mut sum, mut hours_ok) = (Vec::new(), 0, 0.0, true);
         for t in &self.triplets {
             let at = |i: Option<usize>| i.and_then(|i| cells.get(i)).map_or("", |c| c.trim());
@@ -232,6 +251,10 @@ impl Columns {
                 fail("_location", format!("unknown location \"{place}\" (onshore, nearshore or offshore)"));
             }
             let hours = match number(hours) {
+                Ok(h) if h > limits::MAX_ROLE_HOURS => {
+                    fail("_hours", format!("{h} is more than {} hours", limits::MAX_ROLE_HOURS));
+                    None
+                }
                 Ok(h) => Some(h),
                 Err(message) => {
                     if !hours.is_empty() {

@@ -47,9 +47,6 @@ impl Opportunity {
     pub(crate) fn decide_commercial(&self, command: Cmd) -> Result<Vec<Ev>, E> {
         Ok(match command {
             Cmd::ScoreQualification { scores, notes, actor, at } => {
-                if let Some(field) = scores.out_of_range() {
-                    return Err(E::ScoreOutOfRange(field));
-                }
                 let total = scores.total();
                 vec![Ev::QualificationScored {
                     scores,
@@ -82,17 +79,9 @@ impl Opportunity {
                     Change::Reopen => vec![Ev::ClarificationReopened { clarification_id, at }],
                 }
             }
-            Cmd::AddAsset { asset, at } => {
-                if asset.volume == 0 {
-                    return Err(E::VolumeTooSmall);
-                }
-                vec![Ev::AssetAdded { asset, at }]
-            }
+            Cmd::AddAsset { asset, at } => vec![Ev::AssetAdded { asset, at }],
             Cmd::UpdateAsset { asset_id, changes, at } => {
                 self.ensure_asset(asset_id)?;
-                if changes.volume == Some(0) {
-                    return Err(E::VolumeTooSmall);
-                }
                 vec![Ev::AssetUpdated { asset_id, changes, at }]
             }
             Cmd::RemoveAsset { asset_id, at } => {

@@ -5,6 +5,9 @@ use uuid::Uuid;
 
 #[derive(Debug, Error, PartialEq, Eq, Clone)]
 pub enum OpportunityError {
+    /// A value the command carries cannot be kept (see `limits`); it names the field.
+    #[error(transparent)]
+    Invalid(#[from] crate::limits::InputError),
     #[error("the opportunity already exists")]
     AlreadyExists,
     #[error("the opportunity does not exist")]
@@ -50,16 +53,12 @@ pub enum OpportunityError {
     FileNotFound(Uuid),
     #[error("file {0} is already recorded")]
     FileAlreadyRecorded(Uuid),
-    #[error("{0} must be between 0 and 10")]
-    ScoreOutOfRange(&'static str),
     #[error("clarification {0} does not belong to this opportunity")]
     ClarificationNotFound(Uuid),
     #[error("asset {0} does not belong to this opportunity")]
     AssetNotFound(Uuid),
     #[error("match {0} does not belong to this opportunity")]
     MatchNotFound(Uuid),
-    #[error("volume must be at least 1")]
-    VolumeTooSmall,
     #[error("at most {max} matches may be kept per asset, got {got}")]
     TooManyMatches { max: usize, got: usize },
     #[error(transparent)]

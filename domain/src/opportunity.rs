@@ -82,6 +82,7 @@ impl Opportunity {
 
     /// Decides which events a command produces, without changing anything.
     pub fn decide(&self, command: Cmd) -> Result<Vec<Ev>, E> {
+        command.check_input()?;
         if let Cmd::CreateOpportunity { opportunity_id, details, actor, at } = command {
             if self.lifecycle != Lifecycle::Absent {
                 return Err(E::AlreadyExists);

@@ -30,11 +30,6 @@ impl TrowlsScores {
         [self.timing, self.relationship, self.opportunity, self.what_we_know, self.location, self.sector]
     }
 
-    /// The first dimension above the maximum, if any.
-    pub fn out_of_range(&self) -> Option<&'static str> {
-        Self::FIELDS.into_iter().zip(self.values()).find(|(_, v)| *v > MAX_SCORE).map(|(f, _)| f)
-    }
-
     pub fn total(&self) -> u8 {
         self.values().iter().sum()
     }

@@ -189,6 +189,15 @@ fn each_bad_cell_is_named_by_row_and_field() {
 }
 
 #[test]
+fn cells_beyond_what_the_read_models_and_exports_hold_are_rejected() {
+    let good = row("GMAL-1", "standard");
+    rejects(&[&good.replace("No media", "No\0media")], 2, "agency_caveats", "control characters");
+    rejects(&[&good.replace("Static banner", &"b".repeat(301))], 2, "asset_name", "at most 300");
+    let huge = good.replace(",1,designer", ",1e300,designer").replace("3.5,", ",");
+    rejects(&[&huge], 2, "role_1_hours", "more than 10000 hours");
+}
+
+#[test]
 fn empty_sheets_and_missing_columns_are_rejected() {
     for empty in ["", "\n\n", "# only a comment\n"] {
         let errors = errors(empty);

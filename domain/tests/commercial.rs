@@ -82,7 +82,7 @@ async fn a_score_above_ten_is_refused() {
         .given(created())
         .when_async(Cmd::ScoreQualification { scores: s, notes: None, actor: editor(), at: at(3) })
         .await
-        .then_expect_error(E::ScoreOutOfRange("location"));
+        .then_expect_error(out_of_range("location", 0, 10, 11));
 }
 
 fn clarification(n: u128) -> NewClarification {
@@ -187,14 +187,14 @@ async fn volumes_below_one_are_refused() {
         .given(created())
         .when_async(Cmd::AddAsset { asset: asset(1, 0), at: at(2) })
         .await
-        .then_expect_error(E::VolumeTooSmall);
+        .then_expect_error(out_of_range("volume", 1, 1_000_000, 0));
     let with_asset = [created(), vec![Ev::AssetAdded { asset: asset(1, 3), at: at(1) }]].concat();
     let changes = AssetChanges { volume: Some(0), ..Default::default() };
     given()
         .given(with_asset)
         .when_async(Cmd::UpdateAsset { asset_id: Uuid::from_u128(1), changes, at: at(2) })
         .await
-        .then_expect_error(E::VolumeTooSmall);
+        .then_expect_error(out_of_range("volume", 1, 1_000_000, 0));
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use domain::asset::{Asset, AssetChanges, CatalogMatch, MatchConfidence};
 use domain::details::nullable;
+use domain::limits;
 use domain::OpportunityCommand as Cmd;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -71,9 +72,9 @@ async fn load_asset(state: &AppState, id: Uuid, asset_id: Uuid) -> ApiResult<Ass
 }
 
 fn volume(v: i64) -> ApiResult<u32> {
-    u32::try_from(v).ok().filter(|v| (1..=1_000_000).contains(v)).ok_or_else(|| {
-        ApiError::invalid("volume", format!("volume must be a whole number from 1 to 1000000, got {v}"))
-    })
+    let (min, max) = (i64::from(limits::MIN_VOLUME), i64::from(limits::MAX_VOLUME));
+    limits::within("volume", v, min, max)?;
+    Ok(v as u32)
 }
 
 /// The opportunity's assets, in the order they were added.
@@ -100,10 +101,14 @@ async fn list(
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewAsset {
+    #[schema(min_length = 1, max_length = 300)]
     pub raw_name: String,
+    #[schema(max_length = 4000)]
     pub raw_description: Option<String>,
+    #[schema(max_length = 50)]
     pub client_tier: Option<String>,
     /// Whole number, at least 1 (default 1).
+    #[schema(minimum = 1, maximum = 1000000)]
     pub volume: Option<i64>,
 }
 
@@ -122,9 +127,9 @@ async fn add(
     user.require(Role::Editor)?;
     let asset = Asset {
         asset_id: Uuid::new_v4(),
-        raw_name: required_text("raw_name", &body.raw_name, 300)?,
-        raw_description: optional_text("raw_description", body.raw_description, 4_000)?,
-        client_tier: optional_text("client_tier", body.client_tier, 50)?,
+        raw_name: required_text("raw_name", &body.raw_name, limits::ASSET_NAME)?,
+        raw_description: optional_text("raw_description", body.raw_description, limits::ASSET_DESCRIPTION)?,
+        client_tier: optional_text("client_tier", body.client_tier, limits::CLIENT_TIER)?,
         volume: volume(body.volume.unwrap_or(1))?,
     };
     let asset_id = asset.asset_id;
@@ -135,13 +140,15 @@ async fn add(
 
 #[derive(Deserialize, ToSchema)]
 pub struct AssetChangesIn {
+    #[schema(min_length = 1, max_length = 300)]
     pub raw_name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 4000)]
     pub raw_description: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 50)]
     pub client_tier: Option<Option<String>>,
+    #[schema(minimum = 1, maximum = 1000000)]
     pub volume: Option<i64>,
 }
 
@@ -158,12 +165,19 @@ async fn update(
     let (id, asset_id) = (uuid_param("id", &id)?, uuid_param("asset_id", &asset_id)?);
     user.require(Role::Editor)?;
     let changes = AssetChanges {
-        raw_name: body.raw_name.as_deref().map(|n| required_text("raw_name", n, 300)).transpose()?,
+        raw_name: body
+            .raw_name
+            .as_deref()
+            .map(|n| required_text("raw_name", n, limits::ASSET_NAME))
+            .transpose()?,
         raw_description: body
             .raw_description
-            .map(|d| optional_text("raw_description", d, 4_000))
+            .map(|d| optional_text("raw_description", d, limits::ASSET_DESCRIPTION))
             .transpose()?,
-        client_tier: body.client_tier.map(|t| optional_text("client_tier", t, 50)).transpose()?,
+        client_tier: body
+            .client_tier
+            .map(|t| optional_text("client_tier", t, limits::CLIENT_TIER))
+            .transpose()?,
         volume: body.volume.map(volume).transpose()?,
     };
     load_asset(&state, id, asset_id).await?;
@@ -270,7 +284,9 @@ async fn select_match(
 
 #[derive(Deserialize, ToSchema)]
 pub struct ChosenEntry {
+    #[schema(min_length = 1, max_length = 100)]
     pub catalog_id: String,
+    #[schema(max_length = 4000)]
     pub reasoning: Option<String>,
 }
 
@@ -288,7 +304,8 @@ async fn choose_entry(
     let (id, asset_id) = (uuid_param("id", &id)?, uuid_param("asset_id", &asset_id)?);
     user.require(Role::Editor)?;
     load_asset(&state, id, asset_id).await?;
-    let catalog_id = required_text("catalog_id", &body.catalog_id, 100)?;
+    let catalog_id = required_text("catalog_id", &body.catalog_id, limits::LABEL)?;
+    let reasoning = optional_text("reasoning", body.reasoning, limits::REASONING)?;
     let version = crate::catalog::current_version(&state.pool).await?;
     let entry = match version {
         Some(v) => crate::catalog::entries(&state.pool, v, std::slice::from_ref(&catalog_id)).await?.pop(),
@@ -305,7 +322,7 @@ async fn choose_entry(
         confidence: MatchConfidence::Manual,
         score: 1.0,
         rank: 1,
-        reasoning: body.reasoning.unwrap_or_else(|| format!("Chosen by {}", user.email)),
+        reasoning: reasoning.unwrap_or_else(|| format!("Chosen by {}", user.email)),
         caveats: entry.agency_caveats.unwrap_or_default(),
     };
     state.bus.execute(id, Cmd::ChooseCatalogEntry { candidate, at: clock::now() }, &user).await?;

@@ -5,13 +5,14 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use domain::clarification::{ClarificationChange, NewClarification, Priority};
+use domain::limits;
 use domain::OpportunityCommand as Cmd;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::opportunity_input::required_text;
+use super::opportunity_input::{optional_text, required_text};
 use super::opportunity_view::ensure_exists;
 use crate::auth::{Role, User};
 use crate::clock;
@@ -83,9 +84,12 @@ async fn list(
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewClarificationIn {
+    #[schema(min_length = 1, max_length = 100)]
     pub category: String,
+    #[schema(min_length = 1, max_length = 2000)]
     pub question: String,
     #[serde(default)]
+    #[schema(max_length = 4000)]
     pub rationale: String,
     /// red, amber or green (default amber).
     pub priority: Option<String>,
@@ -112,9 +116,9 @@ async fn add(
     };
     let clarification = NewClarification {
         clarification_id: Uuid::new_v4(),
-        category: required_text("category", &body.category, 100)?,
-        question: required_text("question", &body.question, 2_000)?,
-        rationale: body.rationale.trim().chars().take(4_000).collect(),
+        category: required_text("category", &body.category, limits::LABEL)?,
+        question: required_text("question", &body.question, limits::QUESTION)?,
+        rationale: optional_text("rationale", Some(body.rationale), limits::RATIONALE)?.unwrap_or_default(),
         priority,
         source_stage: 5,
     };
@@ -127,9 +131,11 @@ async fn add(
 #[derive(Deserialize, ToSchema)]
 pub struct ClarificationUpdate {
     /// The client's reply: sets the status to answered and stamps answered_at.
+    #[schema(min_length = 1, max_length = 20000)]
     pub client_answer: Option<String>,
     /// pending (reopen), answered (needs client_answer) or dismissed.
     pub status: Option<String>,
+    #[schema(max_length = 2000)]
     pub dismissal_reason: Option<String>,
 }
 
@@ -147,18 +153,19 @@ async fn change(
     let id = uuid_param("id", &id)?;
     let cid = uuid_param("cid", &cid)?;
     user.require(Role::Editor)?;
-    let answer =
-        body.client_answer.as_deref().map(|a| required_text("client_answer", a, 20_000)).transpose()?;
+    let answer = body
+        .client_answer
+        .as_deref()
+        .map(|a| required_text("client_answer", a, limits::LONG_TEXT))
+        .transpose()?;
+    let dismissal_reason =
+        optional_text("dismissal_reason", body.dismissal_reason, limits::DISMISSAL_REASON)?;
     let change = match (body.status.as_deref().map(str::trim), answer) {
         (None | Some("answered"), Some(a)) => ClarificationChange::Answer(a),
         (Some("answered") | None, None) => {
             return Err(ApiError::invalid("client_answer", "send client_answer to answer the question"))
         }
-        (Some("dismissed"), _) => ClarificationChange::Dismiss(
-            body.dismissal_reason
-                .map(|r| r.trim().chars().take(2_000).collect())
-                .filter(|r: &String| !r.is_empty()),
-        ),
+        (Some("dismissed"), _) => ClarificationChange::Dismiss(dismissal_reason),
         (Some("pending"), _) => ClarificationChange::Reopen,
         (Some(other), _) => {
             return Err(ApiError::invalid(

@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use domain::efficiency::{EfficiencyProfile, Scenario};
+use domain::limits;
 use domain::roles::Discipline;
 use domain::team_shape::{team_shape, TeamShape};
 use domain::OpportunityCommand as Cmd;
@@ -15,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+use super::opportunity_input::optional_text;
 use super::opportunity_view::ensure_exists;
 use super::ratecard::load_lines;
 use crate::auth::{Role, User};
@@ -32,12 +34,15 @@ pub struct ProfileIn {
     /// conservative, moderate, aggressive or custom.
     pub scenario: String,
     /// 0–100; applied capped at 90.
+    #[schema(minimum = 0, maximum = 100)]
     pub blanket_pct: f64,
     /// Discipline → percentage (0–100; applied capped at 90). Programme roles are never reduced.
     #[serde(default)]
     pub discipline_overrides: BTreeMap<String, f64>,
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub tools_applied: Vec<String>,
+    #[schema(max_length = 10000)]
     pub notes: Option<String>,
 }
 
@@ -56,11 +61,8 @@ pub struct ProfileView {
 }
 
 fn pct(field: &str, v: f64) -> ApiResult<f64> {
-    if v.is_finite() && (0.0..=100.0).contains(&v) {
-        Ok(v)
-    } else {
-        Err(ApiError::invalid(field, format!("{field} must be a percentage from 0 to 100")))
-    }
+    limits::percent(field, v)?;
+    Ok(v)
 }
 
 fn overrides(raw: &BTreeMap<String, f64>, field: &str) -> ApiResult<BTreeMap<Discipline, f64>> {
@@ -101,17 +103,19 @@ async fn save(
     let scenario = Scenario::parse(&body.scenario).ok_or_else(|| {
         ApiError::invalid("scenario", "scenario must be conservative, moderate, aggressive or custom")
     })?;
-    let tools: Vec<String> =
-        body.tools_applied.iter().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect();
-    if tools.len() > 50 || tools.iter().any(|t| t.chars().count() > 100) {
-        return Err(ApiError::invalid("tools_applied", "at most 50 tools of at most 100 characters each"));
+    if body.tools_applied.len() > limits::TOOLS {
+        return Err(domain::InputError::TooMany { field: "tools_applied".into(), max: limits::TOOLS }.into());
+    }
+    let mut tools = Vec::with_capacity(body.tools_applied.len());
+    for (i, t) in body.tools_applied.into_iter().enumerate() {
+        tools.extend(optional_text(&format!("tools_applied[{i}]"), Some(t), limits::LABEL)?);
     }
     let profile = EfficiencyProfile {
         scenario,
         blanket_pct: pct("blanket_pct", body.blanket_pct)?,
         discipline_overrides: overrides(&body.discipline_overrides, "discipline_overrides")?,
         tools_applied: tools,
-        notes: body.notes.map(|n| n.trim().chars().take(10_000).collect()).filter(|n: &String| !n.is_empty()),
+        notes: optional_text("notes", body.notes, limits::NOTES)?,
     };
     ensure_exists(&state.pool, id).await?;
     state.bus.execute(id, Cmd::SetEfficiencyProfile { profile, at: clock::now() }, &user).await?;

@@ -269,6 +269,7 @@ async fn archive_by_delete(
 pub struct DealStatusChange {
     /// `active`, `won`, `lost` or `deprioritized`.
     pub deal_status: String,
+    #[schema(max_length = 20000)]
     pub lessons_learned: Option<String>,
 }
 

@@ -56,6 +56,11 @@ fn document_operation(path: &str, method: &str, op: &mut Operation) {
     if body {
         add(op, 400, "The body is not JSON (or not multipart), or cannot be read.");
         add(op, 413, "The body is larger than the upload limit.");
+        add(
+            op,
+            415,
+            "The body is sent as another media type than the operation takes (`field` names Content-Type).",
+        );
     }
     if body || path_params || query_params {
         add(op, 422, "A parameter or field is invalid; `field` names it.");

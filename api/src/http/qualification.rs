@@ -4,7 +4,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use domain::qualification::TrowlsScores;
+use domain::limits;
+use domain::qualification::{TrowlsScores, MAX_SCORE};
 use domain::OpportunityCommand as Cmd;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -25,12 +26,19 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Six scores, each an integer from 0 to 10.
 #[derive(Deserialize, ToSchema)]
 pub struct ScorecardIn {
+    #[schema(minimum = 0, maximum = 10)]
     pub timing: Option<i64>,
+    #[schema(minimum = 0, maximum = 10)]
     pub relationship: Option<i64>,
+    #[schema(minimum = 0, maximum = 10)]
     pub opportunity: Option<i64>,
+    #[schema(minimum = 0, maximum = 10)]
     pub what_we_know: Option<i64>,
+    #[schema(minimum = 0, maximum = 10)]
     pub location: Option<i64>,
+    #[schema(minimum = 0, maximum = 10)]
     pub sector: Option<i64>,
+    #[schema(max_length = 10000)]
     pub notes: Option<String>,
 }
 
@@ -64,11 +72,11 @@ pub struct QualificationView {
 }
 
 fn score(field: &str, value: Option<i64>) -> ApiResult<u8> {
-    match value {
-        None => Err(ApiError::invalid(field, format!("{field} is required (an integer from 0 to 10)"))),
-        Some(v @ 0..=10) => Ok(v as u8),
-        Some(v) => Err(ApiError::invalid(field, format!("{field} must be between 0 and 10, got {v}"))),
-    }
+    let v = value.ok_or_else(|| {
+        ApiError::invalid(field, format!("{field} is required (an integer from 0 to {MAX_SCORE})"))
+    })?;
+    limits::within(field, v, 0, i64::from(MAX_SCORE))?;
+    Ok(v as u8)
 }
 
 async fn load(state: &AppState, id: Uuid) -> ApiResult<QualificationView> {
@@ -104,10 +112,7 @@ async fn save(
         location: score("location", body.location)?,
         sector: score("sector", body.sector)?,
     };
-    let notes = body.notes.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
-    if notes.as_ref().is_some_and(|n| n.chars().count() > 10_000) {
-        return Err(ApiError::invalid("notes", "notes must be at most 10000 characters"));
-    }
+    let notes = super::opportunity_input::optional_text("notes", body.notes, limits::NOTES)?;
     ensure_exists(&state.pool, id).await?;
     let command = Cmd::ScoreQualification { scores, notes, actor: user.actor(), at: clock::now() };
     state.bus.execute(id, command, &user).await?;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
+use domain::limits;
 use domain::ratecard::{totals, RatecardLine, RatecardTotals};
 use domain::roles::{self, Discipline, RoleLocation};
 use domain::OpportunityCommand as Cmd;
@@ -19,7 +20,7 @@ use super::opportunity_view::ensure_exists;
 use crate::auth::{Role, User};
 use crate::clock;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{body_rejection, parse_json, uuid_param, ValidPath};
+use crate::extract::{body_rejection, parse_json, require_json, uuid_param, ValidPath};
 use crate::startup::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -198,6 +199,7 @@ async fn build(
     user: User,
     State(state): State<AppState>,
     ValidPath(id): ValidPath<String>,
+    headers: axum::http::HeaderMap,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<Json<RatecardView>> {
     let id = uuid_param("id", &id)?;
@@ -205,22 +207,24 @@ async fn build(
     // The body is optional: none (or JSON `null`, as the document allows) builds an unpriced card.
     let body = body.map_err(body_rejection)?;
     let body: BuildRequest = match body.trim_ascii() {
-        b"" | b"null" => BuildRequest::default(),
-        _ => parse_json(&body)?,
+        b"" => BuildRequest::default(),
+        b"null" => require_json(&headers).map(|()| BuildRequest::default())?,
+        _ => require_json(&headers).and_then(|()| parse_json(&body))?,
     };
     let mut rates = BTreeMap::new();
     for (role, rate) in body.rates {
         let field = format!("rates.{role}");
         let (name, _) = roles::role(&role)
             .ok_or_else(|| ApiError::invalid(&field, format!("{role:?} is not a known role")))?;
-        let rate = Decimal::from_f64(rate)
-            .filter(|r| !r.is_sign_negative() && *r < Decimal::from(100_000))
-            .ok_or_else(|| ApiError::invalid(&field, "a rate must be a number from 0 to 99999.99"))?;
-        rates.insert(name.to_string(), rate.round_dp(2));
+        let rate = Decimal::from_f64(rate).map(|r| r.round_dp(2)).ok_or_else(|| {
+            ApiError::invalid(&field, format!("{field} must be a number from 0 to {}", limits::max_rate()))
+        })?;
+        limits::rate(&field, rate)?;
+        rates.insert(name.to_string(), rate);
     }
     let currency = body.currency.map(|c| c.trim().to_ascii_uppercase());
-    if currency.as_ref().is_some_and(|c| c.len() != 3 || !c.chars().all(|ch| ch.is_ascii_uppercase())) {
-        return Err(ApiError::invalid("currency", "currency must be a three-letter ISO 4217 code, e.g. EUR"));
+    if let Some(c) = &currency {
+        limits::currency("currency", c)?;
     }
     ensure_exists(&state.pool, id).await?;
     let selected: Vec<String> = sqlx::query_scalar(

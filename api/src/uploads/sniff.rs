@@ -89,7 +89,10 @@ fn content_kind(bytes: &[u8]) -> Result<DocumentKind, ApiError> {
         }
     }
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if body.contains(&0) || std::str::from_utf8(body).is_err() {
+    // A stray NUL or other control character is dropped from the extracted text (see text.rs);
+    // content made of them for more than a quarter is binary.
+    let controls = body.iter().filter(|b| domain::limits::is_forbidden(char::from(**b))).count();
+    if std::str::from_utf8(body).is_err() || controls * 4 > body.len() {
         return Err(unsupported("the content is binary, not UTF-8 text".into()));
     }
     Ok(DocumentKind::Text)

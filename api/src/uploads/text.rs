@@ -26,7 +26,9 @@ pub fn extract_text(kind: DocumentKind, bytes: &[u8]) -> Result<String, ApiError
         DocumentKind::Xlsx => guarded("workbook", || xlsx_text(bytes))?,
         DocumentKind::Pdf => guarded("PDF", || pdf_text(bytes))?,
     };
-    Ok(cap(text))
+    // PostgreSQL keeps no NUL in text, and the other C0 controls (but tab, line feed and carriage
+    // return) are noise to the agents: dropped, so such a file is kept with clean text.
+    Ok(cap(domain::limits::strip_forbidden(&text).into_owned()))
 }
 
 /// Runs a parser over hostile bytes: the parsers panic on some malformed files, and such a file is

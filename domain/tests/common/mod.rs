@@ -4,7 +4,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use cqrs_es::test::TestFramework;
 use domain::commands::{Actor, ActorRole};
-use domain::{Opportunity, OpportunityDetails, OpportunityEvent, StageNumber};
+use domain::{InputError, Opportunity, OpportunityDetails, OpportunityError, OpportunityEvent, StageNumber};
 use uuid::Uuid;
 
 pub type Given = TestFramework<Opportunity>;
@@ -31,6 +31,21 @@ pub fn editor() -> Actor {
 
 pub fn admin() -> Actor {
     Actor::new("root@agency.test", ActorRole::Admin)
+}
+
+/// The refusal of a number outside `min..=max`, naming its field.
+pub fn out_of_range(
+    field: &str,
+    min: impl ToString,
+    max: impl ToString,
+    value: impl ToString,
+) -> OpportunityError {
+    OpportunityError::Invalid(InputError::OutOfRange {
+        field: field.into(),
+        min: min.to_string(),
+        max: max.to_string(),
+        value: value.to_string(),
+    })
 }
 
 pub fn details() -> OpportunityDetails {
