@@ -109,8 +109,9 @@ def seed(base: str) -> None:
                  {"raw_name": "Display banner", "volume": 4})["id"]
     clarification = call(base, "POST", f"/api/opportunities/{main}/clarifications",
                          {"category": "Scope", "question": "How many markets?"})["id"]
+    # Someone other than the dev identity, who requests it and owns the opportunity (four eyes).
     approval = call(base, "POST", f"/api/opportunities/{main}/stages/3/approvals",
-                    {"role": "commercial", "approver_email": "admin@schemathesis.test"})["id"]
+                    {"role": "commercial", "approver_email": "approver@schemathesis.test"})["id"]
     run = call(base, "POST", f"/api/opportunities/{main}/intake")["run_id"]
     notifications = call(base, "GET", "/api/notifications")
     notification = notifications[0]["id"] if notifications else str(uuid.uuid4())
