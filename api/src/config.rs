@@ -5,6 +5,7 @@ use std::time::Duration;
 use axum::http::HeaderValue;
 
 use crate::auth::role::Role;
+use crate::connections::ConnectionLimits;
 use crate::telemetry::LogFormat;
 
 #[derive(Clone, Debug)]
@@ -49,6 +50,9 @@ pub struct Settings {
     /// The role of a user seen for the first time whose token grants no app role
     /// (`DEFAULT_USER_ROLE`: viewer, the default, or editor).
     pub default_user_role: Role,
+    /// The cap on open connections and the header, body and idle timeouts (`MAX_CONNECTIONS`,
+    /// `HEADER_READ_TIMEOUT_SECS`, `BODY_READ_TIMEOUT_SECS`, `IDLE_TIMEOUT_SECS`).
+    pub connections: ConnectionLimits,
 }
 
 #[derive(Clone, Debug)]
@@ -114,7 +118,7 @@ impl<F: Fn(&str) -> Option<String>> Source for F {
 }
 
 /// Reads variables; an empty value counts as unset, so `.env.example`'s blanks mean "default".
-struct Reader<'a>(&'a dyn Source);
+pub(crate) struct Reader<'a>(&'a dyn Source);
 
 impl Reader<'_> {
     fn raw(&self, name: &str) -> Option<String> {
@@ -130,7 +134,7 @@ impl Reader<'_> {
     }
 
     /// A whole number within `range`.
-    fn number(
+    pub(crate) fn number(
         &self,
         name: &'static str,
         default: u64,
@@ -337,6 +341,7 @@ impl Settings {
                 "seconds, 1 to 86400",
             )?),
             default_user_role,
+            connections: ConnectionLimits::read(&env)?,
         })
     }
 
@@ -353,18 +358,6 @@ impl Settings {
 /// Longest an agent endpoint may be asked to wait for its run, in seconds.
 pub const MAX_AGENT_WAIT_SECS: u64 = 120;
 
-/// A connection URL fit to print: its password, if any, replaced by `***`.
-pub fn redact(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        Ok(_) => url.to_string(),
-        // Not a URL we can parse: keep only what cannot hold a secret.
-        Err(_) => match url.split_once('@') {
-            Some((_, host)) => format!("***@{host}"),
-            None => url.to_string(),
-        },
-    }
-}
+/// A connection URL fit to print, in its own file to keep this one short.
+mod redact;
+pub use redact::redact;

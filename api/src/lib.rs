@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod clock;
 pub mod command_bus;
 pub mod config;
+pub mod connections;
 pub mod correlation;
 pub mod error;
 pub mod exports;

@@ -64,8 +64,8 @@ enum Command {
         /// A note for the machine block (e.g. that the machine was shared).
         #[arg(long)]
         note: Option<String>,
-        /// Run only these sections (walk, appends, loading, reads, rebuild); the partial table is
-        /// printed, and written only where `--out` says, never over the full one by default.
+        /// Run only these sections (walk, appends, loading, reads, rebuild, connections); the
+        /// partial table is printed, and written only where `--out` says, never over the full one.
         #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(api::bench::SECTIONS))]
         only: Vec<String>,
     },
@@ -224,7 +224,8 @@ async fn run() -> anyhow::Result<()> {
                 if quick { ", quick" } else { "" }
             );
             let out = out.or_else(|| only.is_empty().then(|| "docs/benchmarks.md".into()));
-            let options = api::bench::Options { quick, brief, note, only };
+            let server = std::env::current_exe().context("finding the osop binary")?;
+            let options = api::bench::Options { quick, brief, note, only, server };
             let report =
                 api::bench::run(settings.clone(), pool, nats.clone(), &options, |line| eprintln!("  {line}"))
                     .await;

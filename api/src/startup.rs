@@ -211,7 +211,8 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let workers = crate::agents::workers::spawn(&state, state.settings.workers_in_process, stopped)?;
     let listener = tokio::net::TcpListener::bind(&bind).await?;
     tracing::info!(address = %listener.local_addr()?, "OSOP API listening");
-    axum::serve(listener, state.router()).with_graceful_shutdown(shutdown_signal()).await?;
+    let limits = state.settings.connections;
+    crate::connections::serve(listener, state.router(), limits, shutdown_signal()).await?;
     let _ = stop.send(true);
     let _ = projector.await;
     let _ = publishers.await;

@@ -41,6 +41,7 @@ async fn a_quick_bench_reports_every_measurement_with_figures(test_pool: sqlx::P
         brief: HALVORSEN.into(),
         note: Some("test run".into()),
         only: vec![],
+        server: env!("CARGO_BIN_EXE_osop").into(),
     };
     let report = api::bench::run(s.clone(), pool.clone(), nats.clone(), &options, |line| eprintln!("{line}"))
         .await
@@ -58,7 +59,8 @@ async fn a_quick_bench_reports_every_measurement_with_figures(test_pool: sqlx::P
     assert_eq!(count("projection rebuild"), 1, "{markdown}");
     assert_eq!(count("offline walkthrough"), 1, "{markdown}");
     assert_eq!(count("REST read"), 1, "{markdown}");
-    assert_eq!(rows.len(), 14, "no other rows: {markdown}");
+    assert_eq!(count("memory per connection"), 1, "{markdown}");
+    assert_eq!(rows.len(), 15, "no other rows: {markdown}");
     for r in &rows {
         assert_eq!(r.len(), 5, "five cells: {r:?}");
         let figure = leading_number(&r[1]);

@@ -2,6 +2,7 @@
 //! taken in the same run, and renders the table of `docs/benchmarks.md`.
 
 pub mod appends;
+pub mod connections;
 pub mod load;
 pub mod loading;
 pub mod reads;
@@ -30,10 +31,12 @@ pub struct Options {
     pub note: Option<String>,
     /// The sections to run (of `SECTIONS`); all when empty.
     pub only: Vec<String>,
+    /// The `osop` binary, started as a server of its own to measure memory per connection.
+    pub server: PathBuf,
 }
 
 /// The measurements, by the name `--only` takes.
-pub const SECTIONS: [&str; 5] = ["walk", "appends", "loading", "reads", "rebuild"];
+pub const SECTIONS: [&str; 6] = ["walk", "appends", "loading", "reads", "rebuild", "connections"];
 
 /// The sizes of one run.
 struct Plan {
@@ -44,6 +47,9 @@ struct Plan {
     rebuild_events: usize,
     read_clients: usize,
     read_duration: Duration,
+    /// Connections held open on the server: idle ones and slow ones.
+    idle_connections: usize,
+    slow_connections: usize,
 }
 
 const FULL: Plan = Plan {
@@ -54,6 +60,8 @@ const FULL: Plan = Plan {
     rebuild_events: 200_000,
     read_clients: 32,
     read_duration: Duration::from_secs(5),
+    idle_connections: 800,
+    slow_connections: 200,
 };
 
 const QUICK: Plan = Plan {
@@ -64,6 +72,8 @@ const QUICK: Plan = Plan {
     rebuild_events: 2_000,
     read_clients: 4,
     read_duration: Duration::from_millis(200),
+    idle_connections: 40,
+    slow_connections: 10,
 };
 
 /// Runs every measurement on `pool`, a database of the benchmark's own (migrated, catalog seeded),
@@ -109,6 +119,10 @@ pub async fn run(
         let rebuilt = rebuild::measure(&pool, plan.rebuild_events, &progress).await?;
         rows.push(rebuilt.row);
         observations.push(rebuilt.observation);
+    }
+    if wanted("connections") {
+        let (idle, slow) = (plan.idle_connections, plan.slow_connections);
+        rows.push(connections::measure(&options.server, &settings, &pool, idle, slow, &progress).await?);
     }
     machine.load_after = report::load_average();
     Ok(Report { machine, rows, observations, quick: options.quick })

@@ -6,6 +6,7 @@ pub mod approvals;
 pub mod assets;
 pub mod attachment;
 pub mod audit;
+pub mod body_deadline;
 pub mod catalog;
 pub mod clarifications;
 pub mod cors;
@@ -193,6 +194,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::map_response(bare_method_errors_as_problems))
         .layer(axum::middleware::from_fn(header_limits::refuse_oversized))
         .layer(DefaultBodyLimit::max(upload_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.settings.connections.body_read_timeout,
+            body_deadline::enforce,
+        ))
         .layer(axum::middleware::from_fn(request_metrics::record))
         .layer(
             TraceLayer::new_for_http()

@@ -60,6 +60,11 @@ fn describe() {
         "Commands sent to the Opportunity aggregate, by command and outcome."
     );
     describe_histogram!("osop_command_duration_seconds", Unit::Seconds, "Command latency by command.");
+    metrics::describe_gauge!("osop_http_connections", "HTTP connections open now (at most MAX_CONNECTIONS).");
+    describe_counter!(
+        "osop_http_connections_closed_total",
+        "HTTP connections the server closed for a timeout, by reason (header_read_timeout, idle_timeout)."
+    );
     describe_counter!(
         "osop_agent_runs_total",
         "Agent run deliveries handled by a worker, by agent and outcome."

@@ -122,6 +122,7 @@ pub fn settings(jwks_url: String) -> Settings {
         cors_allowed_origins: Vec::new(),
         read_model_lag_limit: Duration::from_secs(30),
         default_user_role: api::auth::Role::Viewer,
+        connections: api::connections::ConnectionLimits::default(),
     }
 }
 
