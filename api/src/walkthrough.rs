@@ -291,7 +291,19 @@ async fn walk(
 
     let costs = api.get(&format!("{o}/costs")).await?;
     save("costs.json", (serde_json::to_string_pretty(&costs)? + "\n").as_bytes())?;
-    let events = api.get(&format!("{o}/events")).await?;
+    // The full history, read a page at a time.
+    let mut history = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = api.get(&format!("{o}/events?after={after}&limit=1000")).await?;
+        let events = page["events"].as_array().cloned().unwrap_or_default();
+        if events.is_empty() {
+            break;
+        }
+        history.extend(events);
+        after = page["next_after"].as_i64().ok_or_else(|| anyhow::anyhow!("a page without next_after"))?;
+    }
+    let events = Value::Array(history);
     save("events.json", (serde_json::to_string_pretty(&events)? + "\n").as_bytes())?;
     let detail = api.get(&o).await?;
     let summary = json!({

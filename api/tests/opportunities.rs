@@ -252,9 +252,10 @@ async fn the_audit_trail_lists_every_event_with_who_and_when(pool: sqlx::PgPool)
     app.call(Method::PATCH, &format!("/api/opportunities/{id}"), &token, Some(json!({"region": "EMEA"})))
         .await;
     let r = app.get(&format!("/api/opportunities/{id}/events"), &token).await;
-    let events = r.body.as_array().unwrap();
+    let events = r.body["events"].as_array().unwrap();
     let types: Vec<&str> = events.iter().map(|e| e["event_type"].as_str().unwrap()).collect();
     assert_eq!(types, ["OpportunityCreated", "StageStarted", "OpportunityDetailsUpdated"]);
+    assert_eq!(r.body["next_after"], 3);
     for (i, e) in events.iter().enumerate() {
         assert_eq!(e["version"], i + 1);
         assert_eq!(e["event_version"], "1");
@@ -264,4 +265,35 @@ async fn the_audit_trail_lists_every_event_with_who_and_when(pool: sqlx::PgPool)
         assert!(e["payload"].is_object());
     }
     assert_eq!(events[2]["payload"]["OpportunityDetailsUpdated"]["changes"]["region"], "EMEA");
+}
+
+#[sqlx::test(migrator = "api::startup::MIGRATOR")]
+async fn the_audit_trail_is_read_a_page_at_a_time(pool: sqlx::PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.editor().await;
+    let id = app.create_opportunity(&token, "Paged").await;
+    for region in ["EMEA", "APAC", "LATAM"] {
+        app.call(Method::PATCH, &format!("/api/opportunities/{id}"), &token, Some(json!({"region": region})))
+            .await;
+    }
+    // Five events (created, stage 1 started, three changes), two a page, each page after the last.
+    let mut versions = Vec::new();
+    let mut after = 0;
+    for expected in [2, 2, 1, 0] {
+        let r = app.get(&format!("/api/opportunities/{id}/events?after={after}&limit=2"), &token).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let page = r.body["events"].as_array().unwrap();
+        assert_eq!(page.len(), expected, "{}", r.body);
+        versions.extend(page.iter().map(|e| e["version"].as_i64().unwrap()));
+        let next = r.body["next_after"].as_i64().unwrap();
+        assert_eq!(next, versions.last().copied().unwrap_or(0).max(after), "{}", r.body);
+        after = next;
+    }
+    assert_eq!(versions, [1, 2, 3, 4, 5]);
+    for (query, field) in [("limit=0", "limit"), ("limit=1001", "limit"), ("after=-1", "after")] {
+        let r = app.get(&format!("/api/opportunities/{id}/events?{query}"), &token).await;
+        assert_problem(&r, StatusCode::UNPROCESSABLE_ENTITY, field);
+    }
+    let unknown = app.get(&format!("/api/opportunities/{}/events", uuid::Uuid::new_v4()), &token).await;
+    assert_problem(&unknown, StatusCode::NOT_FOUND, "");
 }

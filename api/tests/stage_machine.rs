@@ -89,7 +89,7 @@ async fn the_whole_machine_walks_to_the_handoff(pool: sqlx::PgPool) {
     assert_eq!(detail.body["current_stage"], 17);
     assert!(detail.body["stages"].as_array().unwrap().iter().all(|s| s["status"] == "completed"));
     let events = app.get(&format!("/api/opportunities/{id}/events"), &admin).await;
-    let last = events.body.as_array().unwrap().last().unwrap().clone();
+    let last = events.body["events"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["event_type"], "StageCompleted");
     assert_eq!(last["payload"]["StageCompleted"]["stage"], 17);
 }

@@ -1,4 +1,5 @@
-//! The history for auditors: one opportunity's events, and the global feed in log order.
+//! The history for auditors: one opportunity's events, and the global feed in log order, both
+//! paged (`after`, `limit`): one response never holds a whole long history.
 
 use axum::extract::State;
 use axum::Json;
@@ -58,28 +59,59 @@ fn to_view(row: &sqlx::postgres::PgRow) -> Result<EventView, sqlx::Error> {
     })
 }
 
-/// Every event of one opportunity, oldest first: type, version, time, who, payload.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// Return the events after this version of the opportunity (0 = from its creation).
+    pub after: Option<i64>,
+    /// 1–1000, default 100.
+    pub limit: Option<i64>,
+}
+
+/// One opportunity's events, oldest first, a page at a time: type, version, time, who, payload.
+///
+/// A long-lived deal has many events, some large, so they come in pages: pass `next_after` (the
+/// last version on the page) as `after` for the next one; an empty page is the end.
 #[utoipa::path(get, operation_id = "list_opportunity_events",
-    path = "/api/opportunities/{id}/events", tag = "audit", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<EventView>), (status = 404, body = Problem)))]
+    path = "/api/opportunities/{id}/events", tag = "audit", params(("id" = Uuid, Path), HistoryQuery),
+    responses((status = 200, body = FeedPage), (status = 404, body = Problem)))]
 async fn opportunity_events(
     _user: User,
     State(state): State<AppState>,
     ValidPath(id): ValidPath<String>,
-) -> ApiResult<Json<Vec<EventView>>> {
+    ValidQuery(q): ValidQuery<HistoryQuery>,
+) -> ApiResult<Json<FeedPage>> {
     let id = uuid_param("id", &id)?;
+    let (after, limit) = page(q.after, q.limit)?;
     ensure_exists(&state.pool, id).await?;
     let rows = sqlx::query(
         "SELECT l.position, e.aggregate_id, e.sequence, e.event_type, e.event_version, e.recorded_at, e.payload,
                 e.metadata
            FROM events e LEFT JOIN event_log l ON l.global_seq = e.global_seq
-          WHERE e.aggregate_type = 'Opportunity' AND e.aggregate_id = $1
-          ORDER BY e.sequence",
+          WHERE e.aggregate_type = 'Opportunity' AND e.aggregate_id = $1 AND e.sequence > $2
+          ORDER BY e.sequence LIMIT $3",
     )
     .bind(id.to_string())
+    .bind(after)
+    .bind(limit)
     .fetch_all(&state.pool)
     .await?;
-    Ok(Json(rows.iter().map(to_view).collect::<Result<_, _>>()?))
+    let events: Vec<EventView> = rows.iter().map(to_view).collect::<Result<_, _>>()?;
+    let next_after = events.last().map_or(after, |e| e.version);
+    Ok(Json(FeedPage { events, next_after }))
+}
+
+/// A page's `after` (0 or more) and `limit` (1–1000, default 100), or a 422 naming the one at fault.
+fn page(after: Option<i64>, limit: Option<i64>) -> ApiResult<(i64, i64)> {
+    let after = after.unwrap_or(0);
+    if after < 0 {
+        return Err(ApiError::invalid("after", "after must not be negative"));
+    }
+    let limit = limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::invalid("limit", format!("limit must be between 1 and 1000, got {limit}")));
+    }
+    Ok((after, limit))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -91,10 +123,12 @@ pub struct FeedQuery {
     pub limit: Option<i64>,
 }
 
+/// A page of events: of the global feed (`after` is a log position) or of one opportunity
+/// (`after` is its version).
 #[derive(Serialize, ToSchema)]
 pub struct FeedPage {
     pub events: Vec<EventView>,
-    /// Pass as `after` to get the next page.
+    /// Pass as `after` to get the next page; the same value when this page is empty (the end).
     pub next_after: i64,
 }
 
@@ -106,14 +140,7 @@ async fn feed(
     State(state): State<AppState>,
     ValidQuery(q): ValidQuery<FeedQuery>,
 ) -> ApiResult<Json<FeedPage>> {
-    let after = q.after.unwrap_or(0);
-    if after < 0 {
-        return Err(ApiError::invalid("after", "after must not be negative"));
-    }
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::invalid("limit", format!("limit must be between 1 and 1000, got {limit}")));
-    }
+    let (after, limit) = page(q.after, q.limit)?;
     let rows = sqlx::query(
         "SELECT l.position, e.aggregate_id, e.sequence, e.event_type, e.event_version, e.recorded_at, e.payload,
                 e.metadata
