@@ -56,6 +56,7 @@ fn document_operation(path: &str, method: &str, op: &mut Operation) {
     if body {
         add(op, 400, "The body is not JSON (or not multipart), or cannot be read.");
         add(op, 413, "The body is larger than the upload limit.");
+        add(op, 408, "The body did not arrive within BODY_READ_TIMEOUT_SECS of the headers.");
         add(
             op,
             415,
