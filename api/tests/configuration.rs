@@ -128,3 +128,39 @@ fn the_example_environment_is_valid_and_reaches_the_compose_database() {
     assert_eq!(url.path(), format!("/{}", value("POSTGRES_DB")));
     assert_eq!(url.port(), Some(5432));
 }
+
+#[test]
+fn connection_limits_have_safe_defaults_and_refuse_what_cannot_work() {
+    use api::connections::ConnectionLimits;
+    let s = read(&[("MAX_CONNECTIONS", ""), ("IDLE_TIMEOUT_SECS", " ")]).unwrap();
+    assert_eq!(s.connections, ConnectionLimits::default());
+    assert_eq!(s.connections.max_connections, 512);
+    assert_eq!(s.connections.header_read_timeout, Duration::from_secs(10));
+    assert_eq!(s.connections.body_read_timeout, Duration::from_secs(120));
+    assert_eq!(s.connections.idle_timeout, Duration::from_secs(60));
+    let s = read(&[
+        ("MAX_CONNECTIONS", "64"),
+        ("HEADER_READ_TIMEOUT_SECS", "5"),
+        ("BODY_READ_TIMEOUT_SECS", "30"),
+        ("IDLE_TIMEOUT_SECS", "15"),
+    ])
+    .unwrap();
+    let expected = ConnectionLimits {
+        max_connections: 64,
+        header_read_timeout: Duration::from_secs(5),
+        body_read_timeout: Duration::from_secs(30),
+        idle_timeout: Duration::from_secs(15),
+    };
+    assert_eq!(s.connections, expected);
+    for (name, value, hint) in [
+        ("MAX_CONNECTIONS", "0", "1 to 100000"),
+        ("MAX_CONNECTIONS", "many", "connections"),
+        ("HEADER_READ_TIMEOUT_SECS", "0", "1 to 300"),
+        ("BODY_READ_TIMEOUT_SECS", "2m", "seconds"),
+        ("IDLE_TIMEOUT_SECS", "3601", "1 to 3600"),
+    ] {
+        let (named, expected) = refused(&[(name, value)]);
+        assert_eq!(named, name);
+        assert!(expected.contains(hint), "{name}={value}: {expected}");
+    }
+}
