@@ -121,7 +121,10 @@ async fn run() -> anyhow::Result<()> {
                     tokio::net::TcpListener::bind(&bind).await.with_context(|| format!("binding {bind}"))?;
                 println!("worker metrics at http://{}/metrics", listener.local_addr()?);
                 let router = api::http::scrape::standalone(state.clone());
-                tokio::spawn(async move { axum::serve(listener, router).await });
+                // The same connection cap and timeouts as `serve`; it stops with the process.
+                let limits = state.settings.connections;
+                let forever = std::future::pending::<()>();
+                tokio::spawn(api::connections::serve(listener, router, limits, forever));
             }
             let workers = api::agents::workers::spawn(&state, count, stopped)?;
             println!("{count} agent worker(s) running; Ctrl-C or SIGTERM to stop");
