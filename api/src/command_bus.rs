@@ -63,11 +63,24 @@ pub struct CommandBus {
     store: OpportunityStore,
     projector: Arc<Projector>,
     turns: turns::Turns,
+    /// How long a command waits for the read models to show it before answering 202.
+    read_model_wait: Duration,
 }
 
 impl CommandBus {
     pub fn new(pool: PgPool, projector: Arc<Projector>, snapshot_every: usize) -> Self {
-        Self { store: OpportunityStore::new(pool, snapshot_every), projector, turns: turns::Turns::default() }
+        Self {
+            store: OpportunityStore::new(pool, snapshot_every),
+            projector,
+            turns: turns::Turns::default(),
+            read_model_wait: Duration::from_secs(5),
+        }
+    }
+
+    /// Sets how long a command waits for the read models to show it (`READ_MODEL_WAIT_MS`).
+    pub fn with_read_model_wait(mut self, wait: Duration) -> Self {
+        self.read_model_wait = wait;
+        self
     }
 
     /// Runs `command` on opportunity `id` as `by`. Its events carry the current correlation id
@@ -189,7 +202,7 @@ impl CommandBus {
     /// stopped ones included, shows it.
     pub async fn await_read_models(&self, aggregate_id: &str, last: Option<GlobalSeq>) -> bool {
         let Some(last) = last else { return true };
-        match self.projector.wait_for(last, Duration::from_secs(5)).await {
+        match self.projector.wait_for(last, self.read_model_wait).await {
             Ok(true) => match self.projector.visible_everywhere(last).await {
                 Ok(visible) => visible,
                 Err(e) => {
@@ -198,7 +211,10 @@ impl CommandBus {
                 }
             },
             Ok(false) => {
-                tracing::warn!(aggregate_id, "read models still behind after 5 s; answering 202");
+                tracing::warn!(
+                    aggregate_id,
+                    "read models still behind after READ_MODEL_WAIT_MS; answering 202"
+                );
                 false
             }
             Err(e) => {

@@ -50,6 +50,15 @@ pub struct Settings {
     /// The role of a user seen for the first time whose token grants no app role
     /// (`DEFAULT_USER_ROLE`: viewer, the default, or editor).
     pub default_user_role: Role,
+    /// How long a write waits for the read models to show it before answering 202 + Location
+    /// (`READ_MODEL_WAIT_MS`).
+    pub read_model_wait: Duration,
+    /// Agent runs a user, and an opportunity, may start a minute (and at once).
+    pub agent_runs_per_minute_per_user: u32,
+    pub agent_runs_per_minute_per_opportunity: u32,
+    /// What paid agent runs may spend, per opportunity in all and across all in a day (USD).
+    pub agent_spend_cap_per_opportunity: rust_decimal::Decimal,
+    pub agent_spend_cap_per_day: rust_decimal::Decimal,
     /// The cap on open connections and the header, body and idle timeouts (`MAX_CONNECTIONS`,
     /// `HEADER_READ_TIMEOUT_SECS`, `BODY_READ_TIMEOUT_SECS`, `IDLE_TIMEOUT_SECS`).
     pub connections: ConnectionLimits,
@@ -145,6 +154,15 @@ impl Reader<'_> {
         match value.parse::<u64>() {
             Ok(n) if range.contains(&n) => Ok(n),
             _ => Err(Self::invalid(name, value, expected)),
+        }
+    }
+
+    /// An amount of US dollars, 0 or more (0 stops paid runs altogether).
+    fn usd(&self, name: &'static str, default: i64) -> Result<rust_decimal::Decimal, ConfigError> {
+        let Some(value) = self.raw(name) else { return Ok(rust_decimal::Decimal::from(default)) };
+        match value.parse::<rust_decimal::Decimal>() {
+            Ok(d) if !d.is_sign_negative() && d <= rust_decimal::Decimal::from(1_000_000) => Ok(d),
+            _ => Err(Self::invalid(name, value, "an amount of US dollars, 0 to 1000000, e.g. 25 or 7.50")),
         }
     }
 
@@ -334,6 +352,26 @@ impl Settings {
                 "seconds, 0 to 120",
             )?),
             cors_allowed_origins: env.origins("CORS_ALLOWED_ORIGINS")?,
+            read_model_wait: millis(env.number(
+                "READ_MODEL_WAIT_MS",
+                5_000,
+                0..=120_000,
+                "milliseconds, 0 to 120000",
+            )?),
+            agent_runs_per_minute_per_user: env.number(
+                "AGENT_RUNS_PER_MINUTE_PER_USER",
+                20,
+                1..=10_000,
+                "a whole number of runs, 1 to 10000",
+            )? as u32,
+            agent_runs_per_minute_per_opportunity: env.number(
+                "AGENT_RUNS_PER_MINUTE_PER_OPPORTUNITY",
+                20,
+                1..=10_000,
+                "a whole number of runs, 1 to 10000",
+            )? as u32,
+            agent_spend_cap_per_opportunity: env.usd("AGENT_SPEND_CAP_PER_OPPORTUNITY_USD", 25)?,
+            agent_spend_cap_per_day: env.usd("AGENT_SPEND_CAP_PER_DAY_USD", 100)?,
             read_model_lag_limit: Duration::from_secs(env.number(
                 "READ_MODEL_LAG_LIMIT_SECS",
                 30,

@@ -58,6 +58,9 @@ pub enum ApiError {
     /// A request header is longer than the API takes (431, naming it).
     #[error("the {field} header is {size} bytes; at most {limit} are accepted")]
     HeaderTooLarge { field: String, size: usize, limit: usize },
+    /// Too many requests of a kind (429, with how long to wait in `Retry-After`).
+    #[error("{message}")]
+    RateLimited { field: &'static str, message: String, retry_after: std::time::Duration },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -122,6 +125,7 @@ impl ApiError {
                 (S::REQUEST_HEADER_FIELDS_TOO_LARGE, "header-too-large", Some(field))
             }
             Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal", None),
+            Self::RateLimited { field, .. } => (S::TOO_MANY_REQUESTS, "rate-limited", Some(field)),
             Self::Rejected(d) => match d {
                 D::Invalid(e) => (S::UNPROCESSABLE_ENTITY, "validation-failed", Some(e.field())),
                 D::AlreadyExists => (S::CONFLICT, "already-exists", None),
@@ -156,6 +160,13 @@ impl ApiError {
                 D::DealNotWon => (S::BAD_REQUEST, "deal-not-won", Some("deal_status")),
                 D::AgentRunNotFound(_) => (S::NOT_FOUND, "not-found", None),
                 D::MalformedOutput(_) => (S::UNPROCESSABLE_ENTITY, "malformed-output", Some("output")),
+                D::AgentRunInFlight(_) => (S::CONFLICT, "agent-run-in-flight", None),
+                D::SpendCapReached { cap: domain::agent_run::SpendCap::PerOpportunity, .. } => {
+                    (S::FORBIDDEN, "spend-cap-reached", None)
+                }
+                D::SpendCapReached { cap: domain::agent_run::SpendCap::PerDay, .. } => {
+                    (S::TOO_MANY_REQUESTS, "spend-cap-reached", None)
+                }
             },
         }
     }
@@ -209,6 +220,20 @@ impl From<projections::ProjectorError> for ApiError {
 }
 
 impl ApiError {
+    /// How long a client should wait before trying again, for the answers that have one.
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Self::RateLimited { retry_after, .. } => Some(*retry_after),
+            // Today's cap lifts at midnight UTC.
+            Self::Rejected(D::SpendCapReached { cap: domain::agent_run::SpendCap::PerDay, .. }) => {
+                let now = chrono::Utc::now();
+                let midnight = (now.date_naive() + chrono::Days::new(1)).and_hms_opt(0, 0, 0)?.and_utc();
+                (midnight - now).to_std().ok()
+            }
+            _ => None,
+        }
+    }
+
     /// A lost or refused database connection: 503, so the client retries; the cause is logged.
     pub fn database_unavailable(cause: impl std::fmt::Display) -> Self {
         tracing::warn!(error = %cause, "database unavailable");
@@ -238,6 +263,11 @@ impl IntoResponse for ApiError {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/problem+json"));
+        if let Some(wait) = self.retry_after() {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(wait.as_secs().max(1)));
+        }
         response
     }
 }

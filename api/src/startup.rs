@@ -100,7 +100,10 @@ impl AppState {
             None => Authenticator::Entra(Box::new(EntraVerifier::new(settings.azure.clone()))),
         };
         Self {
-            bus: Arc::new(CommandBus::new(pool.clone(), projector.clone(), settings.snapshot_every)),
+            bus: Arc::new(
+                CommandBus::new(pool.clone(), projector.clone(), settings.snapshot_every)
+                    .with_read_model_wait(settings.read_model_wait),
+            ),
             users: Arc::new(Users::new(pool.clone(), settings.default_user_role)),
             mailer: Arc::new(Mailer::new(settings.mailgun.clone(), pool.clone())),
             auth: Arc::new(auth),

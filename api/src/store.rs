@@ -24,7 +24,7 @@ use projections::GlobalSeq;
 use sqlx::PgPool;
 
 /// Bump when `Opportunity`'s stored shape changes: older snapshots are then ignored.
-const SNAPSHOT_SCHEMA: i32 = 3;
+const SNAPSHOT_SCHEMA: i32 = 4;
 
 type Err = AggregateError<domain::OpportunityError>;
 

@@ -18,6 +18,7 @@ async fn run(app: &TestApp, opportunity: &str, agent: Agent, outcome: Result<(u6
         run_id,
         agent,
         input_digest: "sha256:0".into(),
+        budget: None,
         prompt_version: "v1".into(),
         actor: user.actor(),
         at: api::clock::now(),

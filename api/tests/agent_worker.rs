@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use agent_workers::offline::provider::OfflineProvider;
 use agent_workers::provider::{AgentInputs, Provider, ProviderError, ProviderOutput};
-use agent_workers::worker::{HostError, RunHost, Worker};
+use agent_workers::worker::{HostError, RunHost};
 use api::agents::host::ApiHost;
 use async_trait::async_trait;
 use axum::http::StatusCode;
@@ -23,29 +23,10 @@ use uuid::Uuid;
 const HALVORSEN: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/briefs/halvorsen-emea-content-rfp.md");
 
-/// A worker's provider, and its host when not the plain API host.
-type WorkerSpec = (Arc<dyn Provider>, Option<Arc<dyn RunHost>>);
-
 /// The app with its publishers and the given workers running until the returned sender drops.
-async fn running(pool: sqlx::PgPool, workers: Vec<WorkerSpec>) -> (TestApp, watch::Sender<bool>) {
+async fn running(pool: sqlx::PgPool, workers: Vec<workers::WorkerSpec>) -> (TestApp, watch::Sender<bool>) {
     let app = TestApp::new(pool).await;
-    let (stop, stopped) = watch::channel(false);
-    app.state.spawn_publishers(stopped.clone());
-    for (provider, host) in workers {
-        let host = host.unwrap_or_else(|| Arc::new(ApiHost::new(app.state.clone())));
-        let worker = Worker::new(
-            app.state.nats.clone().unwrap(),
-            api::agents::workers::config(&app.state),
-            provider,
-            host,
-        );
-        let stopped = stopped.clone();
-        tokio::spawn(async move {
-            while worker.run(stopped.clone()).await.is_err() {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        });
-    }
+    let stop = workers::start(&app, workers);
     (app, stop)
 }
 
@@ -210,9 +191,11 @@ async fn two_workers_share_the_queue(pool: sqlx::PgPool) {
         running(pool, vec![(Arc::new(Counting(a.clone())), None), (Arc::new(Counting(b.clone())), None)])
             .await;
     let token = app.editor().await;
-    let id = with_brief(&app, &token).await;
     let mut runs = Vec::new();
+    // Six opportunities: one agent on the same inputs would be one run (a request while it is in
+    // flight is answered with it).
     for _ in 0..6 {
+        let id = with_brief(&app, &token).await;
         let r = app.post(&format!("/api/opportunities/{id}/intake"), &token, json!({})).await;
         runs.push(r.body["run_id"].as_str().unwrap().to_string());
     }

@@ -142,3 +142,24 @@ fn an_unreadable_env_file_is_named_not_ignored() {
     let line = one_line_failure(&out);
     assert!(line.contains(".env cannot be read") && line.contains("quote"), "{line}");
 }
+
+#[sqlx::test(migrator = "api::startup::MIGRATOR")]
+async fn replay_refuses_while_a_server_uses_the_database(pool: sqlx::PgPool) {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let mut env =
+        osop_env(&database_url(&pool, None), &nats_url(), &format!("OSOP_CLI_{id}"), &format!("osopcli{id}"));
+    let port = free_port();
+    env.insert("BIND".into(), format!("127.0.0.1:{port}"));
+    let mut server = ChildGuard::spawn(&osop(), &["serve"], &env, "serve");
+    listening(format!("127.0.0.1:{port}").parse().unwrap(), Duration::from_secs(60)).await;
+    assert!(server.running(), "{}", server.log());
+
+    let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let out = run(&["replay"], &vars);
+    let line = one_line_failure(&out);
+    assert!(line.contains("osop serve") && line.contains("stop them first"), "{line}");
+    server.terminate(Duration::from_secs(10)).await;
+    // With the server gone, the replay runs.
+    let out = run(&["replay"], &vars);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}

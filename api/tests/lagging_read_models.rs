@@ -21,7 +21,7 @@ async fn hold_the_log_back(pool: &sqlx::PgPool) -> PgConnection {
 
 #[sqlx::test(migrator = "api::startup::MIGRATOR")]
 async fn writes_answer_202_while_a_long_transaction_holds_the_read_models_back(pool: sqlx::PgPool) {
-    let app = TestApp::new(pool).await;
+    let app = TestApp::with(pool, |s| s.read_model_wait = std::time::Duration::from_secs(2)).await;
     let token = app.editor().await;
     let existing = app.create_opportunity(&token, "Existing").await;
 

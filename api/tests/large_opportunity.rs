@@ -37,11 +37,10 @@ impl Provider for Large {
                 "volume": 1 + i % 5,
             })).collect::<Vec<_>>()}),
             Agent::Matcher => {
-                let entry = inputs
-                    .catalog
-                    .iter()
-                    .find(|e| e.hours.contains_key("standard"))
-                    .ok_or_else(|| ProviderError::Permanent("no catalog entry with standard hours".into()))?;
+                let entry =
+                    inputs.catalog.iter().find(|e| e.hours.contains_key("standard")).ok_or_else(|| {
+                        ProviderError::Permanent("no catalog entry with standard hours".into())
+                    })?;
                 json!({"assets": inputs.assets.iter().map(|a| json!({
                     "asset_id": a.asset_id,
                     "matches": [{"gmal_id": entry.catalog_id, "catalog_asset_name": entry.asset_name,
@@ -51,7 +50,12 @@ impl Provider for Large {
             }
             other => return Err(ProviderError::Permanent(format!("{other:?} is not part of this test"))),
         };
-        Ok(ProviderOutput { output, model: "large-test".into(), usage: Usage::default(), cost_usd: Decimal::ZERO })
+        Ok(ProviderOutput {
+            output,
+            model: "large-test".into(),
+            usage: Usage::default(),
+            cost_usd: Decimal::ZERO,
+        })
     }
 }
 
@@ -105,14 +109,17 @@ async fn five_thousand_assets_go_through_rate_card_feed_and_export(pool: sqlx::P
     assert!(rows > ASSETS, "the largest sheet has {rows} rows");
 
     // The feed gets past the rate card: published as a claim check, every event after it too.
-    let head: i64 = sqlx::query_scalar("SELECT max(position) FROM event_log").fetch_one(&app.pool).await.unwrap();
+    let head: i64 =
+        sqlx::query_scalar("SELECT max(position) FROM event_log").fetch_one(&app.pool).await.unwrap();
     let published = async {
         loop {
-            let at: i64 = sqlx::query_scalar("SELECT position FROM projection_checkpoints WHERE name = 'integration_feed'")
-                .fetch_optional(&app.pool)
-                .await
-                .unwrap()
-                .unwrap_or(0);
+            let at: i64 = sqlx::query_scalar(
+                "SELECT position FROM projection_checkpoints WHERE name = 'integration_feed'",
+            )
+            .fetch_optional(&app.pool)
+            .await
+            .unwrap()
+            .unwrap_or(0);
             if at >= head {
                 return;
             }

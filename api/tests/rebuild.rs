@@ -159,6 +159,7 @@ async fn agent_run(app: &TestApp, opportunity: &str, i: usize) {
             run_id,
             agent: Agent::Diagnosis,
             input_digest: "sha256:1".into(),
+            budget: None,
             prompt_version: "v1".into(),
             actor: user.actor(),
             at,

@@ -6,7 +6,6 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use uuid::Uuid;
 
 use crate::commands::OpportunityCommand as Cmd;
@@ -104,6 +103,9 @@ pub enum RunStatus {
     Failed,
 }
 
+/// What the aggregate keeps of a run: what its decisions need (is it finished, on which inputs,
+/// what it cost). Outputs live in the log and the read models, never in the aggregate's state,
+/// so a loop of runs cannot grow what every command loads.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AgentRun {
     pub run_id: Uuid,
@@ -114,19 +116,65 @@ pub struct AgentRun {
     pub requested_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub failure: Option<String>,
-    pub output: Option<Value>,
     pub cost_usd: Decimal,
+}
+
+/// How long a requested run counts as in flight for deduplication: one unanswered for longer
+/// (no worker took it) no longer holds back a fresh request.
+pub const IN_FLIGHT_WINDOW: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
+/// The spend limits a paid run is checked against, and what was spent today across every
+/// opportunity (the aggregate knows only its own spend).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Budget {
+    pub per_opportunity: Decimal,
+    pub per_day: Decimal,
+    pub spent_today: Decimal,
+}
+
+/// Which spend limit was reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SpendCap {
+    PerOpportunity,
+    PerDay,
+}
+
+impl std::fmt::Display for SpendCap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::PerOpportunity => "this opportunity's spend cap (AGENT_SPEND_CAP_PER_OPPORTUNITY_USD)",
+            Self::PerDay => "today's spend cap (AGENT_SPEND_CAP_PER_DAY_USD)",
+        })
+    }
 }
 
 impl Opportunity {
     pub(crate) fn decide_agent_run(&self, command: Cmd) -> Result<Vec<Ev>, E> {
         Ok(match command {
-            Cmd::RequestAgentRun { run_id, agent, input_digest, prompt_version, actor, at } => {
+            Cmd::RequestAgentRun { run_id, agent, input_digest, prompt_version, budget, actor, at } => {
                 if self.agent_runs.contains_key(&run_id) {
                     return Ok(vec![]);
                 }
                 if agent == Agent::ImplementationPlan && self.deal_status != DealStatus::Won {
                     return Err(E::DealNotWon);
+                }
+                if let Some(same) = self.agent_runs.values().find(|r| {
+                    r.agent == agent
+                        && r.status == RunStatus::Requested
+                        && r.input_digest == input_digest
+                        && at - r.requested_at < IN_FLIGHT_WINDOW
+                }) {
+                    return Err(E::AgentRunInFlight(same.run_id));
+                }
+                if let Some(b) = budget {
+                    if self.total_cost_usd >= b.per_opportunity {
+                        let (limit, spent) = (b.per_opportunity, self.total_cost_usd);
+                        return Err(E::SpendCapReached { cap: SpendCap::PerOpportunity, limit, spent });
+                    }
+                    if b.spent_today >= b.per_day {
+                        let (limit, spent) = (b.per_day, b.spent_today);
+                        return Err(E::SpendCapReached { cap: SpendCap::PerDay, limit, spent });
+                    }
                 }
                 vec![Ev::AgentRunRequested {
                     run_id,
@@ -189,15 +237,13 @@ impl Opportunity {
                         requested_at: at,
                         finished_at: None,
                         failure: None,
-                        output: None,
                         cost_usd: Decimal::ZERO,
                     },
                 );
             }
-            Ev::ArtifactProduced { run_id, output, cost_usd, at, .. } => {
+            Ev::ArtifactProduced { run_id, cost_usd, at, .. } => {
                 if let Some(run) = self.agent_runs.get_mut(&run_id) {
                     run.status = RunStatus::Succeeded;
-                    run.output = Some(output);
                     run.cost_usd = cost_usd;
                     run.finished_at = Some(at);
                 }
@@ -214,7 +260,7 @@ impl Opportunity {
         }
     }
 
-    /// The latest successful output of an agent, if any.
+    /// The latest successful run of an agent, if any (its output is in the log and read models).
     pub fn latest_artifact(&self, agent: Agent) -> Option<&AgentRun> {
         self.agent_runs
             .values()

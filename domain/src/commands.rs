@@ -179,6 +179,8 @@ pub enum OpportunityCommand {
         /// Digest of the inputs the run will read, so a result can be traced to what it saw.
         input_digest: String,
         prompt_version: String,
+        /// What paid runs may still spend; None when the provider costs nothing.
+        budget: Option<crate::agent_run::Budget>,
         actor: Actor,
         at: DateTime<Utc>,
     },

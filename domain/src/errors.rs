@@ -67,6 +67,15 @@ pub enum OpportunityError {
     DealNotWon,
     #[error("agent run {0} does not belong to this opportunity")]
     AgentRunNotFound(Uuid),
+    /// The same agent is already running on the same inputs: that run answers this request.
+    #[error("the same agent is already running on the same inputs (run {0})")]
+    AgentRunInFlight(Uuid),
+    #[error("paid agent runs have reached {cap}: {spent} USD spent of a {limit} USD limit")]
+    SpendCapReached {
+        cap: crate::agent_run::SpendCap,
+        limit: rust_decimal::Decimal,
+        spent: rust_decimal::Decimal,
+    },
     #[error("the agent's output does not fit its schema: {0}")]
     MalformedOutput(String),
 }

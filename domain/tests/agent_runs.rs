@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use domain::agent_run::{Agent, Usage};
+use domain::agent_run::{Agent, Budget, SpendCap, Usage};
 use domain::{
     DealStatus, Opportunity, OpportunityCommand as Cmd, OpportunityError as E, OpportunityEvent as Ev,
 };
@@ -21,9 +21,31 @@ fn request(agent: Agent) -> Cmd {
         agent,
         input_digest: "sha256:abc".into(),
         prompt_version: "intake/1".into(),
+        budget: None,
         actor: editor(),
         at: at(2),
     }
+}
+
+/// Another request (another run id) of `agent` on `digest`, with `budget`, at minute `minute`.
+fn another(agent: Agent, digest: &str, budget: Option<Budget>, minute: u32) -> Cmd {
+    Cmd::RequestAgentRun {
+        run_id: Uuid::from_u128(0xB0B),
+        agent,
+        input_digest: digest.into(),
+        prompt_version: "intake/1".into(),
+        budget,
+        actor: editor(),
+        at: at(minute),
+    }
+}
+
+fn budget(per_opportunity: i64, per_day: i64, spent_today: i64) -> Option<Budget> {
+    Some(Budget {
+        per_opportunity: Decimal::new(per_opportunity, 2),
+        per_day: Decimal::new(per_day, 2),
+        spent_today: Decimal::new(spent_today, 2),
+    })
 }
 
 fn requested(agent: Agent) -> Ev {
@@ -87,6 +109,70 @@ async fn the_same_run_requested_twice_is_recorded_once() {
         .when_async(request(Agent::Intake))
         .await
         .then_expect_events(vec![]);
+}
+
+#[tokio::test]
+async fn a_run_of_the_same_agent_on_the_same_inputs_in_flight_answers_a_new_request() {
+    let history = [created(), vec![requested(Agent::Diagnosis)]].concat();
+    given()
+        .given(history.clone())
+        .when_async(another(Agent::Diagnosis, "sha256:abc", None, 5))
+        .await
+        .then_expect_error(E::AgentRunInFlight(run_id()));
+    // Other inputs, or another agent, is another run.
+    for cmd in
+        [another(Agent::Diagnosis, "sha256:new", None, 5), another(Agent::Intake, "sha256:abc", None, 5)]
+    {
+        let events = given().given(history.clone()).when_async(cmd).await.inspect_result().unwrap();
+        assert!(matches!(events[..], [Ev::AgentRunRequested { .. }]), "{events:?}");
+    }
+    // A finished run holds nothing back, nor does one nobody answered for an hour.
+    let done =
+        Ev::AgentRunFailed { run_id: run_id(), agent: Agent::Diagnosis, reason: "x".into(), at: at(3) };
+    let events = given()
+        .given([history.clone(), vec![done]].concat())
+        .when_async(another(Agent::Diagnosis, "sha256:abc", None, 5))
+        .await
+        .inspect_result()
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    let mut late = another(Agent::Diagnosis, "sha256:abc", None, 0);
+    if let Cmd::RequestAgentRun { at, .. } = &mut late {
+        *at = at.checked_add_signed(chrono::TimeDelta::minutes(62)).unwrap();
+    }
+    assert_eq!(given().given(history).when_async(late).await.inspect_result().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn paid_runs_stop_at_the_spend_caps() {
+    // The opportunity has spent 0.0125 USD (one produced run).
+    let spent = [created(), vec![requested(Agent::Intake), produced()]].concat();
+    let request = |b| another(Agent::Diagnosis, "sha256:d", b, 5);
+    let allowed = given().given(spent.clone()).when_async(request(budget(2, 100, 99))).await.inspect_result();
+    assert_eq!(allowed.unwrap().len(), 1, "under both caps");
+    given().given(spent.clone()).when_async(request(budget(1, 100, 0))).await.then_expect_error(
+        E::SpendCapReached {
+            cap: SpendCap::PerOpportunity,
+            limit: Decimal::new(1, 2),
+            spent: Decimal::new(125, 4),
+        },
+    );
+    given().given(spent.clone()).when_async(request(budget(500, 100, 100))).await.then_expect_error(
+        E::SpendCapReached {
+            cap: SpendCap::PerDay,
+            limit: Decimal::new(100, 2),
+            spent: Decimal::new(100, 2),
+        },
+    );
+    // Without a budget (a provider that costs nothing) there is nothing to stop.
+    assert_eq!(given().given(spent).when_async(request(None)).await.inspect_result().unwrap().len(), 1);
+}
+
+#[test]
+fn the_aggregate_keeps_no_agent_output() {
+    let o = fold([created(), vec![requested(Agent::Intake), produced()]].concat());
+    let runs = serde_json::to_value(&o.agent_runs).unwrap().to_string();
+    assert!(runs.contains("sha256:abc") && !runs.contains("client_name"), "{runs}");
 }
 
 #[tokio::test]
@@ -157,7 +243,7 @@ fn costs_add_up_on_the_opportunity_and_the_latest_artifact_is_found() {
         .into_iter()
         .for_each(|e| cqrs_es::Aggregate::apply(&mut o, e));
     assert_eq!(o.total_cost_usd, Decimal::new(125, 4));
-    assert_eq!(o.latest_artifact(Agent::Intake).unwrap().output, Some(json!({"client_name": "Halvorsen"})));
+    assert_eq!(o.latest_artifact(Agent::Intake).unwrap().run_id, run_id());
     assert!(o.latest_artifact(Agent::Diagnosis).is_none());
     assert_eq!(Agent::ALL.iter().map(|a| a.stage()).collect::<Vec<_>>(), [1, 2, 6, 7, 9, 12, 13, 15, 16]);
 }

@@ -3,4 +3,5 @@
 
 pub mod host;
 pub mod queue;
+pub mod rate_limit;
 pub mod workers;

@@ -10,8 +10,10 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::Json;
-use domain::agent_run::Agent;
+use domain::agent_run::{Agent, Budget};
 use domain::OpportunityCommand as Cmd;
+use domain::OpportunityError;
+use rust_decimal::Decimal;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
@@ -21,8 +23,10 @@ use uuid::Uuid;
 use super::agent_runs::{load_run, AgentRunView};
 use super::opportunity_view::ensure_exists;
 use super::prefer::{Preferences, PREFERENCE_APPLIED};
+use crate::agents::rate_limit;
 use crate::auth::{Role, User};
 use crate::clock;
+use crate::command_bus::CommandError;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{uuid_param, ValidPath, ValidQuery};
 use crate::startup::AppState;
@@ -124,6 +128,66 @@ fn wait_for(
     })
 }
 
+/// Each user, and each opportunity, may start so many runs a minute (across every process).
+async fn limit_rate(state: &AppState, user: &User, id: Uuid) -> ApiResult<()> {
+    let s = &state.settings;
+    let buckets: [(String, u32, &str); 2] = [
+        (format!("agent-runs/user/{}", user.email.to_lowercase()), s.agent_runs_per_minute_per_user, "you"),
+        (format!("agent-runs/opportunity/{id}"), s.agent_runs_per_minute_per_opportunity, "this opportunity"),
+    ];
+    for (key, per_minute, who) in buckets {
+        if let Err(refused) = rate_limit::take(&state.pool, &key, rate_limit::Limit { per_minute }).await? {
+            return Err(ApiError::RateLimited {
+                field: "agent runs",
+                message: format!(
+                    "{who} may start {per_minute} agent runs a minute; try again in {} s",
+                    refused.retry_after.as_secs()
+                ),
+                retry_after: refused.retry_after,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The spend limits a run is checked against; none when the provider costs nothing.
+async fn budget(state: &AppState) -> ApiResult<Option<Budget>> {
+    if state.settings.llm_provider == "offline" {
+        return Ok(None);
+    }
+    let spent_today: Decimal = sqlx::query_scalar(
+        "SELECT coalesce(sum(cost_usd), 0) FROM agent_runs
+          WHERE finished_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
+    )
+    .fetch_one(&state.pool)
+    .await?;
+    let s = &state.settings;
+    Ok(Some(Budget {
+        per_opportunity: s.agent_spend_cap_per_opportunity,
+        per_day: s.agent_spend_cap_per_day,
+        spent_today,
+    }))
+}
+
+/// The run, waiting (bounded) for the read model when it was requested a moment ago by a
+/// request still catching up; past that, the answer says the run is recorded but not yet shown.
+async fn load_in_flight(state: &AppState, id: Uuid, run_id: Uuid) -> ApiResult<AgentRunView> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match load_run(state, run_id).await {
+            Err(ApiError::NotFound(_)) if tokio::time::Instant::now() < deadline => {
+                state.projector.catch_up().await?;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(e @ ApiError::NotFound(_)) => {
+                crate::visibility::mark_behind(id);
+                return Err(e);
+            }
+            other => return other,
+        }
+    }
+}
+
 async fn request_run(
     state: &AppState,
     user: &User,
@@ -137,18 +201,26 @@ async fn request_run(
     let (wait, respond_async) = wait_for(state, agent, wait, &prefer)?;
     ensure_exists(&state.pool, id).await?;
     let input_digest = check_inputs(state, id, agent).await?;
-    let run_id = Uuid::new_v4();
+    limit_rate(state, user, id).await?;
+    let mut run_id = Uuid::new_v4();
     let command = Cmd::RequestAgentRun {
         run_id,
         agent,
         input_digest,
         prompt_version: agent_workers::prompts::prompt(agent).version,
+        budget: budget(state).await?,
         actor: user.actor(),
         at: clock::now(),
     };
-    state.bus.execute(id, command, user).await?;
+    match state.bus.execute(id, command, user).await {
+        Ok(()) => {}
+        // The same agent already runs on the same inputs: that run is the answer.
+        Err(CommandError::Rejected(OpportunityError::AgentRunInFlight(running))) => run_id = running,
+        Err(e) => return Err(e.into()),
+    }
     let deadline = tokio::time::Instant::now() + wait;
-    let mut run = load_run(state, run_id).await?;
+    // The run in flight may have been requested a moment ago by a request still catching up.
+    let mut run = load_in_flight(state, id, run_id).await?;
     let mut advanced = state.projector.advanced();
     while run.status == "requested" && tokio::time::Instant::now() < deadline {
         // A worker in this process records through the same projector, which wakes us at once;

@@ -122,6 +122,14 @@ pub fn settings(jwks_url: String) -> Settings {
         cors_allowed_origins: Vec::new(),
         read_model_lag_limit: Duration::from_secs(30),
         default_user_role: api::auth::Role::Viewer,
+        // Tests share one PostgreSQL server, where any long transaction holds every database's
+        // log reader back: a generous wait keeps a busy run from answering 202 where it means 201.
+        read_model_wait: Duration::from_secs(60),
+        // High enough that no test meets them unless it sets its own.
+        agent_runs_per_minute_per_user: 1_000,
+        agent_runs_per_minute_per_opportunity: 1_000,
+        agent_spend_cap_per_opportunity: rust_decimal::Decimal::from(1_000),
+        agent_spend_cap_per_day: rust_decimal::Decimal::from(10_000),
         connections: api::connections::ConnectionLimits::default(),
     }
 }
