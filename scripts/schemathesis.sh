@@ -94,6 +94,7 @@ say "starting osop serve on $base (database $database, NATS stream $stream)"
 DATABASE_URL="$scratch_url" NATS_URL="$NATS_URL" BIND="127.0.0.1:$port" DEV_AUTH_BYPASS=true \
   DEV_AUTH_EMAIL=admin@schemathesis.test DEV_AUTH_ROLE=admin NATS_EVENTS_STREAM="$stream" \
   NATS_SUBJECT_PREFIX="$prefix" WORKERS_IN_PROCESS=1 LLM_PROVIDER=offline MAX_UPLOAD_MB=2 \
+  AGENT_RUNS_PER_MINUTE_PER_USER=10000 AGENT_RUNS_PER_MINUTE_PER_OPPORTUNITY=10000 \
   RUST_LOG="${RUST_LOG:-warn}" OSOP_STACK_DIR="$work/no-stack" \
   "$bin" serve >"$work/server.log" 2>&1 &
 server_pid=$!

@@ -248,7 +248,12 @@ macro_rules! agent_endpoint {
                 ("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 at once; `wait=SECONDS`: wait at most this long (RFC 7240)")),
             responses((status = 200, body = AgentRunView, description = "the run ended (succeeded or failed) within the wait: its artifact is `output`"),
                 (status = 202, body = AgentRunView, description = "requested and still running (Prefer: respond-async, or the wait ran out): poll Location"),
-                (status = 400, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+                (status = 400, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem),
+                (status = 403, body = Problem, content_type = "application/problem+json",
+                    description = "not an editor, or a paid run over this opportunity's spend cap"),
+                (status = 429, body = Problem, content_type = "application/problem+json",
+                    description = "over the agent-run rate (per user or per opportunity) or today's spend cap; see Retry-After",
+                    headers(("Retry-After" = u64, description = "seconds to wait")))))]
         async fn $name(
             user: User,
             State(state): State<AppState>,
