@@ -39,7 +39,8 @@ use tokio::sync::{watch, Semaphore};
 use tokio::time::Instant;
 use tower::ServiceExt;
 
-use crate::config::{ConfigError, Reader};
+use crate::config::error::ConfigError;
+use crate::config::source::Reader;
 
 /// The limits on connections (see the module documentation for what each means).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
