@@ -259,7 +259,9 @@ impl Projector {
                     if facts.is_empty() { last } else { self.apply_isolated(&mut tx, *p, &facts).await? };
                 self.spent.add(p.name(), applying.elapsed());
                 if reached == last {
-                    positions.push((p.name(), last));
+                    // A projection ahead of this batch (one behind was fed from further back) stays
+                    // where it is; the watermark must not drop back to the batch's end.
+                    positions.push((p.name(), last.max(checkpoint_of(p.name()))));
                     if self.stalls.clear(p.name()) {
                         tracing::info!(
                             projection = p.name(),
