@@ -84,7 +84,7 @@ async fn thirty_two_writers_lose_and_duplicate_nothing(pool: sqlx::PgPool) {
     }
 
     // The global feed: every event exactly once, dense positions, each aggregate in its own order.
-    app.state.projector.catch_up().await.unwrap();
+    app.settle().await;
     let mut seen = HashSet::new();
     let mut last_version: HashMap<String, i64> = HashMap::new();
     let mut after = 0;

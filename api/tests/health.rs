@@ -42,7 +42,7 @@ async fn read_models_behind_the_limit_are_degraded_with_the_figures(pool: sqlx::
     let says = r.body["read_models"].as_str().unwrap();
     assert!(says.starts_with("behind: 1 events") && says.contains("limit 60 s"), "{says}");
     // Caught up, it is healthy again.
-    app.state.projector.catch_up().await.unwrap();
+    app.settle().await;
     assert_eq!(app.get("/api/health", "").await.body["status"], "ok");
 }
 

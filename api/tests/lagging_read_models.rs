@@ -55,7 +55,7 @@ async fn writes_answer_202_while_a_long_transaction_holds_the_read_models_back(p
 
     sqlx::query("ROLLBACK").execute(&mut held).await.unwrap();
     drop(held);
-    app.state.projector.catch_up().await.unwrap();
+    app.settle().await;
     let made = app.get(&location, &token).await;
     assert_eq!(made.status, StatusCode::OK, "{}", made.body);
     assert_eq!(made.body["name"], "Made while held");

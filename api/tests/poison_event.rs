@@ -59,7 +59,7 @@ async fn a_date_postgres_cannot_hold_stops_only_the_opportunities_projection(poo
         json!({"OpportunityDetailsUpdated": {"changes": {"go_live": "0000-01-01"}, "at": at}}),
     )
     .await;
-    app.state.projector.catch_up().await.unwrap();
+    app.settle().await;
     let position = position_of(&app, seq).await;
 
     // Reported: degraded, named, with the event's position.

@@ -186,7 +186,7 @@ async fn agent_run(app: &TestApp, opportunity: &str, i: usize) {
 async fn damaged_read_models_rebuild_row_for_row(pool: sqlx::PgPool) {
     let app = TestApp::new(pool.clone()).await;
     busy_history(&app).await;
-    app.state.projector.catch_up().await.unwrap();
+    app.settle().await;
     let live = dump(&pool).await;
     let empty: Vec<&str> = live.iter().filter(|(_, rows)| rows.is_empty()).map(|(t, _)| t.as_str()).collect();
     assert!(empty.is_empty(), "every read model should hold rows; empty: {empty:?}");
@@ -221,7 +221,7 @@ async fn damaged_read_models_rebuild_row_for_row(pool: sqlx::PgPool) {
 async fn one_projection_rebuilds_alone(pool: sqlx::PgPool) {
     let app = TestApp::new(pool.clone()).await;
     busy_history(&app).await;
-    app.state.projector.catch_up().await.unwrap();
+    app.settle().await;
     let live = dump(&pool).await;
     sqlx::query("TRUNCATE approvals").execute(&pool).await.unwrap();
     app.state.projector.rebuild(&["approvals".to_string()], |_| {}).await.unwrap();

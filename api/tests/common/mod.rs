@@ -274,6 +274,18 @@ impl TestApp {
         }
     }
 
+    /// Waits until every event now in the log is in the running read models. A single catch-up
+    /// is not enough on a busy server: a long transaction in any database (another test's) keeps
+    /// the newest events from being positioned until it ends.
+    pub async fn settle(&self) {
+        let newest: Option<i64> =
+            sqlx::query_scalar("SELECT max(global_seq) FROM events").fetch_one(&self.pool).await.unwrap();
+        let Some(newest) = newest else { return };
+        let done =
+            self.state.projector.wait_for(projections::GlobalSeq(newest), Duration::from_secs(60)).await;
+        assert!(done.unwrap(), "the read models did not take in the log within a minute");
+    }
+
     pub async fn event_count(&self) -> i64 {
         sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&self.pool).await.unwrap()
     }
