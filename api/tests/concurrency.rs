@@ -114,7 +114,7 @@ async fn thirty_two_writers_lose_and_duplicate_nothing(pool: sqlx::PgPool) {
             .fetch_all(&pool)
             .await
             .unwrap();
-    assert_eq!(checkpoints.len(), projections::projection::all().len());
+    assert_eq!(checkpoints.len(), projections::registry::all().len());
     assert!(checkpoints.iter().all(|(_, p)| *p == expected_events), "{checkpoints:?}");
     let listed = app.get("/api/opportunities?limit=200", &token).await;
     assert_eq!(listed.headers["x-total-count"], created.to_string().as_str());

@@ -209,11 +209,7 @@ async fn damaged_read_models_rebuild_row_for_row(pool: sqlx::PgPool) {
     app.state.projector.rebuild(&[], |p| reports.push((p.projection, p.position, p.head))).await.unwrap();
     assert_eq!(dump(&pool).await, live);
     let names: std::collections::BTreeSet<_> = reports.iter().map(|r| r.0).collect();
-    assert_eq!(
-        names.len(),
-        projections::projection::all().len(),
-        "progress for every projection: {reports:?}"
-    );
+    assert_eq!(names.len(), projections::registry::all().len(), "progress for every projection: {reports:?}");
     assert!(reports.iter().all(|(_, position, head)| position <= head));
 }
 

@@ -8,8 +8,9 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::projection::Fact;
+use crate::projection::Projection;
 use crate::rows::{distinct, micros, Table};
-use crate::{Projection, StoredEvent};
+use crate::stored_event::StoredEvent;
 
 pub struct AssetsProjection;
 

@@ -3,9 +3,12 @@
 use domain::OpportunityEvent;
 use sqlx::PgExecutor;
 
+use crate::error::ProjectorError;
 use crate::projection::Fact;
-use crate::projector::ProjectorError;
-use crate::StoredEvent;
+use crate::stored_event::StoredEvent;
+
+/// Events read from the log at a time.
+pub const BATCH: i64 = 2_000;
 
 pub struct Batch {
     events: Vec<StoredEvent>,

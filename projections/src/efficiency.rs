@@ -6,7 +6,7 @@ use sqlx::types::Json;
 use sqlx::PgConnection;
 
 use crate::projection::EventByEvent;
-use crate::StoredEvent;
+use crate::stored_event::StoredEvent;
 
 pub struct EfficiencyProjection;
 

@@ -5,7 +5,7 @@ use domain::OpportunityEvent as Ev;
 use sqlx::PgConnection;
 
 use crate::projection::EventByEvent;
-use crate::StoredEvent;
+use crate::stored_event::StoredEvent;
 
 pub struct FilesProjection;
 

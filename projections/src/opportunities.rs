@@ -15,8 +15,8 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::projection::Fact;
+use crate::projection::Projection;
 use crate::rows::{distinct, micros, Table};
-use crate::Projection;
 
 pub struct OpportunitiesProjection;
 

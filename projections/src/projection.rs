@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use domain::OpportunityEvent;
 use sqlx::PgConnection;
 
-use crate::StoredEvent;
+use crate::stored_event::StoredEvent;
 
 /// An event of the log, decoded.
 pub type Fact<'a> = (&'a StoredEvent, &'a OpportunityEvent);
@@ -49,19 +49,4 @@ impl<T: EventByEvent> Projection for T {
         }
         Ok(())
     }
-}
-
-/// All read models, in the order they are caught up.
-pub fn all() -> Vec<Box<dyn Projection>> {
-    vec![
-        Box::new(crate::opportunities::OpportunitiesProjection),
-        Box::new(crate::approvals::ApprovalsProjection),
-        Box::new(crate::notifications::NotificationsProjection),
-        Box::new(crate::files::FilesProjection),
-        Box::new(crate::qualification::QualificationProjection),
-        Box::new(crate::clarifications::ClarificationsProjection),
-        Box::new(crate::assets::AssetsProjection),
-        Box::new(crate::efficiency::EfficiencyProjection),
-        Box::new(crate::agent_runs::AgentRunsProjection),
-    ]
 }

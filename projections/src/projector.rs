@@ -3,28 +3,16 @@
 use std::time::{Duration, Instant};
 
 use sqlx::{Acquire, PgConnection, PgPool};
-use thiserror::Error;
 use tokio::sync::{watch, Mutex};
 
-use crate::batch::{self, Batch};
-use crate::projection::{self, Fact, Projection};
+use crate::batch::{self, Batch, BATCH};
+use crate::error::ProjectorError;
+use crate::projection::{Fact, Projection};
+use crate::registry;
 use crate::replay::{replay, OnBatch};
 use crate::sequencer;
 use crate::stalls::{self, Stalls};
 use crate::time_spent::TimeSpent;
-
-/// Events read from the log at a time.
-pub const BATCH: i64 = 2_000;
-
-#[derive(Debug, Error)]
-pub enum ProjectorError {
-    #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("event at log position {position} cannot be read: {source}")]
-    Undecodable { position: i64, source: serde_json::Error },
-    #[error("no projection is named {name:?}; there are: {known}")]
-    UnknownProjection { name: String, known: String },
-}
 
 /// Progress of a rebuild, reported per batch.
 #[derive(Clone, Copy, Debug)]
@@ -50,7 +38,7 @@ impl Projector {
     pub fn new(pool: PgPool) -> Self {
         Self {
             pool,
-            projections: projection::all(),
+            projections: registry::all(),
             running: Mutex::new(()),
             caught_up: watch::channel(0).0,
             spent: TimeSpent::default(),

@@ -11,9 +11,9 @@ use futures::future::join_all;
 use sqlx::{PgConnection, PgPool};
 use tokio::sync::mpsc;
 
-use crate::batch::{Batch, READING};
+use crate::batch::{Batch, BATCH, READING};
+use crate::error::ProjectorError;
 use crate::projection::Projection;
-use crate::projector::{ProjectorError, BATCH};
 use crate::time_spent::TimeSpent;
 
 /// Batches read ahead of the slowest projection: enough to keep it busy, bounded in memory.

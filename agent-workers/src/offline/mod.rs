@@ -6,6 +6,7 @@ pub mod delivery_model;
 pub mod diagnosis;
 pub mod implementation_plan;
 pub mod intake;
+pub mod markets;
 pub mod matcher;
 pub mod normaliser;
 pub mod pitch_deck;

@@ -17,7 +17,7 @@ use serde_json::Value;
 use super::capability_gaps::{capability_gaps, Gap};
 use super::delivery_model::{delivery_model, diagnosis_of, upstream, Approach, Headline, WorkflowStage};
 use super::diagnosis::Deliverable;
-use super::implementation_plan::{place, waves};
+use super::markets::{place, waves};
 use super::support_docs::{support_docs, Sla};
 use super::text::{self, Milestone};
 use crate::provider::{AgentInputs, InputAsset};

@@ -17,7 +17,7 @@ use super::delivery_model::{
     delivery_model, diagnosis_of, recorded_or, Approach, DeliveryModelOutput, Headline, Scope, WorkflowStage,
 };
 use super::diagnosis::DiagnosisOutput;
-use super::implementation_plan::{lead_market, place};
+use super::markets::{lead_market, place};
 use super::text;
 use crate::provider::AgentInputs;
 

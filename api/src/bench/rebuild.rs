@@ -11,7 +11,7 @@ use domain::{
     DetailsChanges, Opportunity, OpportunityCommand, OpportunityDetails, OpportunityEvent, StageNumber,
 };
 use projections::batch::Batch;
-use projections::projector::BATCH;
+use projections::batch::BATCH;
 use projections::{sequencer, Projector};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -171,7 +171,7 @@ async fn read_log(pool: &PgPool) -> anyhow::Result<(usize, Duration)> {
 /// The rows of every read-model table after the rebuild, by table.
 async fn rows_written(pool: &PgPool) -> anyhow::Result<Vec<(&'static str, i64)>> {
     let mut counts = Vec::new();
-    for projection in projections::projection::all() {
+    for projection in projections::registry::all() {
         for table in projection.tables() {
             let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(pool).await?;
             counts.push((*table, n));
