@@ -14,19 +14,24 @@ use tokio::sync::Mutex;
 
 type Received = Arc<Mutex<Vec<(String, String, Vec<(String, String)>)>>>;
 
-/// A Mailgun stand-in on loopback: records (domain, Authorization, form fields), answers `status`.
-async fn fake_mailgun(status: StatusCode) -> (String, Received) {
+/// A Mailgun stand-in on loopback: records (domain, Authorization, form fields) and answers the
+/// n-th message (from 1) with `answer(n)`.
+async fn mailgun_answering(
+    answer: impl Fn(usize) -> StatusCode + Clone + Send + Sync + 'static,
+) -> (String, Received) {
     let received: Received = Arc::default();
     let store = received.clone();
     let app = Router::new().route(
         "/v3/{domain}/messages",
         axum::routing::post(
             move |Path(domain): Path<String>, headers: HeaderMap, Form(form): Form<Vec<(String, String)>>| {
-                let store = store.clone();
+                let (store, answer) = (store.clone(), answer.clone());
                 async move {
                     let auth =
                         headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-                    store.lock().await.push((domain, auth, form));
+                    let mut seen = store.lock().await;
+                    seen.push((domain, auth, form));
+                    let status = answer(seen.len());
                     (status, axum::Json(json!({"id": "<fake@mailgun>", "message": "Queued. Thank you."})))
                 }
             },
@@ -36,6 +41,11 @@ async fn fake_mailgun(status: StatusCode) -> (String, Received) {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (format!("http://{addr}"), received)
+}
+
+/// A Mailgun that answers every message with `status`.
+async fn fake_mailgun(status: StatusCode) -> (String, Received) {
+    mailgun_answering(move |_| status).await
 }
 
 async fn request_approval(app: &TestApp) -> (StatusCode, String) {
@@ -134,27 +144,8 @@ async fn without_a_key_the_email_is_logged_not_sent(pool: sqlx::PgPool) {
 
 /// A Mailgun that answers 503 `failures` times, then 200.
 async fn flaky_mailgun(failures: usize) -> (String, Received) {
-    let received: Received = Arc::default();
-    let store = received.clone();
-    let app = Router::new().route(
-        "/v3/{domain}/messages",
-        axum::routing::post(move |Path(domain): Path<String>, Form(form): Form<Vec<(String, String)>>| {
-            let store = store.clone();
-            async move {
-                let mut seen = store.lock().await;
-                seen.push((domain, String::new(), form));
-                if seen.len() <= failures {
-                    StatusCode::SERVICE_UNAVAILABLE
-                } else {
-                    StatusCode::OK
-                }
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}"), received)
+    mailgun_answering(move |n| if n <= failures { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK })
+        .await
 }
 
 /// Makes every pending message due now, as if its backoff had passed.
