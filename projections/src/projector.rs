@@ -243,10 +243,13 @@ impl Projector {
             for p in &active {
                 let facts = batch.facts_after(checkpoint_of(p.name()));
                 let applying = Instant::now();
-                let reached =
-                    if facts.is_empty() { last } else { self.apply_isolated(&mut tx, *p, &facts).await? };
+                let stopped_at =
+                    if facts.is_empty() { None } else { self.apply_isolated(&mut tx, *p, &facts).await? };
                 self.spent.add(p.name(), applying.elapsed());
-                if reached == last {
+                if let Some(reached) = stopped_at {
+                    positions.push((p.name(), reached));
+                    stopped.push(p.name());
+                } else {
                     // A projection ahead of this batch (one behind was fed from further back) stays
                     // where it is; the watermark must not drop back to the batch's end.
                     positions.push((p.name(), last.max(checkpoint_of(p.name()))));
@@ -257,9 +260,6 @@ impl Projector {
                         );
                         recovered.push(p.name());
                     }
-                } else {
-                    positions.push((p.name(), reached));
-                    stopped.push(p.name());
                 }
             }
             let committing = Instant::now();
@@ -285,21 +285,21 @@ impl Projector {
         }
     }
 
-    /// Applies `facts` to `projection` in a savepoint; returns the log position it reached. When
-    /// it cannot apply them, they are applied one by one to find the event that fails: those
-    /// before it are kept, the projection stops there, and the stall is recorded and logged.
+    /// Applies `facts` to `projection` in a savepoint. When it cannot apply them, they are applied
+    /// one by one to find the event that fails: those before it are kept, the projection stops
+    /// there, and the stall is recorded and logged. Returns where it stopped (the position of the
+    /// last event it took), or None when every event went in.
     async fn apply_isolated(
         &self,
         tx: &mut PgConnection,
         projection: &dyn Projection,
         facts: &[Fact<'_>],
-    ) -> Result<i64, ProjectorError> {
-        let last = facts.last().map_or(0, |(stored, _)| stored.position);
+    ) -> Result<Option<i64>, ProjectorError> {
         let mut savepoint = tx.begin().await?;
         match projection.apply(&mut savepoint, facts).await {
             Ok(()) => {
                 savepoint.commit().await?;
-                return Ok(last);
+                return Ok(None);
             }
             Err(e) if stalls::is_apply_failure(&e) => savepoint.rollback().await?,
             Err(e) => return Err(e.into()),
@@ -328,13 +328,13 @@ impl Projector {
                         error = %e,
                         "projection stopped at an event it cannot apply; the other projections carry on"
                     );
-                    return Ok(reached);
+                    return Ok(Some(reached));
                 }
                 Err(e) => return Err(e.into()),
             }
         }
         // Applied one by one, every event went in: nothing to stop at.
-        Ok(last)
+        Ok(None)
     }
 }
 
